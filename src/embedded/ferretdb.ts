@@ -1,0 +1,69 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { EmbeddedDb } from './startEmbeddedDb';
+import { waitForPort } from './waitForPort';
+
+const execFileAsync = promisify(execFile);
+const BUILD_SCRIPT = path.resolve(__dirname, '../../scripts/ferretdb.sh');
+
+/** Path of the cached FerretDB binary, built from the Go module proxy on first use. */
+export async function ferretDbBinary(): Promise<string> {
+  const { stdout } = await execFileAsync('bash', [BUILD_SCRIPT], {
+    maxBuffer: 1024 * 1024,
+    timeout: 15 * 60 * 1000,
+  }).catch((error: Error & { stderr?: string }) => {
+    throw new Error(`Could not build FerretDB: ${error.stderr?.trim() || error.message}`);
+  });
+  return stdout.trim().split('\n').pop() ?? '';
+}
+
+/** Starts FerretDB 1.24 with its SQLite backend, storing data under `dataDir`. */
+export async function startFerretDb(port: number, dataDir: string): Promise<EmbeddedDb> {
+  const binary = await ferretDbBinary();
+  await mkdir(dataDir, { recursive: true });
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      `--listen-addr=127.0.0.1:${port}`,
+      '--handler=sqlite',
+      `--sqlite-url=file:${path.resolve(dataDir)}/`,
+      '--state-dir=-',
+      '--telemetry=disable',
+      '--debug-addr=-',
+      '--log-level=error',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  // An embedded database must never outlive the process that started it.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  const exited = new Promise<never>((_resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`FerretDB exited with code ${code}: ${stderr}`)));
+  });
+  exited.catch(() => undefined);
+  await Promise.race([waitForPort(port, 30_000), exited]);
+
+  return {
+    engine: 'ferretdb',
+    uri: `mongodb://127.0.0.1:${port}/`,
+    port,
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { GraphQLError } from 'graphql';
+
+/** `extensions.code` values a client can branch on (DESIGN §2). */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+/** Why a caller is not authenticated. */
+export type AuthenticationReason =
+  | 'MISSING_TOKEN'
+  | 'INVALID_TOKEN'
+  | 'TOKEN_EXPIRED'
+  | 'INVALID_CREDENTIALS'
+  | 'INVALID_REFRESH_TOKEN';
+
+/** Why a signed-in caller is not allowed. */
+export type ForbiddenReason = 'MISSING_ROLE' | 'FRESH_TOKEN_REQUIRED';
+
+/** Why an input was refused. */
+export type UserInputReason =
+  | 'EMAIL_TAKEN'
+  | 'INVALID_EMAIL'
+  | 'WEAK_PASSWORD'
+  | 'PASSWORD_TOO_LONG'
+  | 'INVALID_NAME'
+  | 'INVALID_ID'
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND';
+
+const AUTHENTICATION_MESSAGES: Readonly<Record<AuthenticationReason, string>> = {
+  MISSING_TOKEN: 'You must be signed in to do this.',
+  INVALID_TOKEN: 'The access token is invalid.',
+  TOKEN_EXPIRED: 'The access token has expired.',
+  // One message for unknown email and wrong password, so it says nothing about which emails exist.
+  INVALID_CREDENTIALS: 'Invalid email or password.',
+  INVALID_REFRESH_TOKEN: 'The refresh token is invalid, expired or revoked. Please sign in again.',
+};
+
+const FORBIDDEN_MESSAGES: Readonly<Record<ForbiddenReason, string>> = {
+  MISSING_ROLE: 'You do not have permission to do this.',
+  FRESH_TOKEN_REQUIRED: 'Please sign in again with your password to do this.',
+};
+
+/** The caller has no usable credentials for this field. */
+export class AuthenticationError extends GraphQLError {
+  constructor(readonly reason: AuthenticationReason) {
+    super(AUTHENTICATION_MESSAGES[reason], {
+      extensions: { code: ErrorCode.UNAUTHENTICATED, reason },
+    });
+    this.name = 'AuthenticationError';
+  }
+}
+
+/** The caller is signed in but may not do this. */
+export class ForbiddenError extends GraphQLError {
+  constructor(readonly reason: ForbiddenReason) {
+    super(FORBIDDEN_MESSAGES[reason], { extensions: { code: ErrorCode.FORBIDDEN, reason } });
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** An argument was refused; `extensions.field` names the input field. */
+export class UserInputError extends GraphQLError {
+  constructor(
+    readonly reason: UserInputReason,
+    readonly field: string,
+    message: string,
+  ) {
+    super(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, reason, field } });
+    this.name = 'UserInputError';
+  }
+}
+
+/** Too many attempts; retry after `retryAfter` seconds. */
+export class RateLimitedError extends GraphQLError {
+  constructor(readonly retryAfter: number) {
+    super(`Too many attempts. Try again in ${retryAfter} seconds.`, {
+      extensions: { code: ErrorCode.RATE_LIMITED, retryAfter },
+    });
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** Something unexpected: the client sees one generic message and nothing of the cause. */
+export class InternalError extends GraphQLError {
+  constructor() {
+    super('Internal server error.', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+    this.name = 'InternalError';
+  }
+}
+
+/** True for errors this module made on purpose, which may be shown to clients as they are. */
+export function isClientError(error: unknown): error is GraphQLError {
+  return (
+    error instanceof AuthenticationError ||
+    error instanceof ForbiddenError ||
+    error instanceof UserInputError ||
+    error instanceof RateLimitedError ||
+    error instanceof InternalError
+  );
+}

@@ -1,0 +1,42 @@
+import { Schema, type Connection, type HydratedDocument, type Model, type Types } from 'mongoose';
+
+/** Roles a user can hold; mirrors the `Role` enum of the schema. */
+export const ROLES = ['USER', 'ADMIN'] as const;
+export type RoleName = (typeof ROLES)[number];
+
+/** A user as stored. `email` is always the normalised (trimmed, lower-case) address. */
+export interface UserFields {
+  email: string;
+  passwordHash: string;
+  name: string | null;
+  roles: RoleName[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type UserDocument = HydratedDocument<UserFields>;
+export type UserModel = Model<UserFields>;
+export type UserId = Types.ObjectId;
+
+const userSchema = new Schema<UserFields>(
+  {
+    // Unique on the normalised address: concurrent registrations of one email end in a
+    // duplicate-key error for all but one, whatever the letter case they used.
+    email: { type: String, required: true, unique: true },
+    passwordHash: { type: String, required: true },
+    name: { type: String, default: null },
+    roles: { type: [String], enum: ROLES, default: () => ['USER'] },
+  },
+  {
+    timestamps: true,
+    // Never let a hash leave the process by accident, e.g. through a logged document.
+    toJSON: {
+      transform: (_doc, ret: Record<string, unknown>) => ({ ...ret, passwordHash: undefined }),
+    },
+  },
+);
+
+/** Registers the User model on a connection (one connection per server instance). */
+export function userModel(connection: Connection): UserModel {
+  return connection.models.User ?? connection.model<UserFields>('User', userSchema);
+}

@@ -1,0 +1,142 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import type { Config } from './config';
+import { buildContext, type GraphQLContext } from './context';
+import type { Database } from './db';
+import { InternalError, isClientError } from './errors';
+import { buildSchema } from './schema';
+import { createServices, type Services } from './services';
+
+export interface ServerOptions {
+  readonly database: Database;
+  /** Replaces the API schema (tests of the directive use their own). */
+  readonly schema?: GraphQLSchema;
+  /** Pino log level; `silent` in tests. */
+  readonly logLevel?: string;
+}
+
+export interface AppServer {
+  readonly app: FastifyInstance;
+  readonly services: Services;
+  /** Starts listening; resolves to the base URL (for example http://127.0.0.1:4000). */
+  listen(port?: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** RFC 6750 §3.1: tells the client its bearer token was rejected. */
+const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
+const GRAPHQL_PATH = '/graphql';
+// Request-shape errors Apollo raises before execution; their messages describe the client's own
+// query and are safe to return.
+const REQUEST_ERROR_CODES = new Set<string>([
+  ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
+  ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,
+  ApolloServerErrorCode.BAD_USER_INPUT,
+  ApolloServerErrorCode.BAD_REQUEST,
+  ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
+]);
+
+/** Returns our own errors as they are and masks everything else (DESIGN §2). */
+export function createErrorFormatter(logger: FastifyBaseLogger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (isClientError(original)) {
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: original.extensions,
+      };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code) && original === error) {
+      const extensions = { ...formatted.extensions };
+      delete extensions.stacktrace;
+      return { ...formatted, extensions };
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
+    const masked = new InternalError();
+    return {
+      message: masked.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: masked.extensions,
+    };
+  };
+}
+
+/**
+ * Builds the HTTP server: Fastify with Apollo Server at /graphql, plus /health, /ready and the
+ * JWKS document. Does no network I/O until {@link AppServer.listen}.
+ */
+export async function createServer(config: Config, options: ServerOptions): Promise<AppServer> {
+  const { database } = options;
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'info' },
+    // Per-request log lines cost throughput; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 256 * 1024,
+    trustProxy: false,
+  });
+  const services = createServices(config, database.models);
+  const plugins: ApolloServerPlugin<GraphQLContext>[] = [
+    fastifyApolloDrainPlugin(app),
+    config.sandbox
+      ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
+      : ApolloServerPluginLandingPageDisabled(),
+  ];
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: options.schema ?? buildSchema(),
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: false,
+    formatError: createErrorFormatter(app.log),
+    plugins,
+  });
+  await apollo.start();
+
+  app.get('/health', () => Promise.resolve({ status: 'ok' }));
+  app.get('/ready', async (_request, reply) => {
+    const ready = await database.ping();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable' });
+  });
+  app.get('/.well-known/jwks.json', (_request, reply) => {
+    // HS256 keys are secret: nothing to publish.
+    return reply.header('cache-control', 'public, max-age=300').send({ keys: [] });
+  });
+
+  await app.register(fastifyApollo(apollo), {
+    path: GRAPHQL_PATH,
+    method: ['GET', 'POST', 'OPTIONS'],
+    context: (request, reply) => {
+      const context = buildContext(services, {
+        authorization: request.headers.authorization,
+        ip: request.ip ?? null,
+        userAgent: request.headers['user-agent'],
+      });
+      if (context.auth.status === 'rejected')
+        void reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);
+      return Promise.resolve(context);
+    },
+  });
+
+  return {
+    app,
+    services,
+    async listen(port = config.port, host = config.host) {
+      await app.listen({ port, host });
+      const address = app.server.address();
+      const actualPort = typeof address === 'object' && address ? address.port : port;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+    },
+    async close() {
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import bcrypt from 'bcrypt';
+import { UserInputError } from '../errors';
+
+/** Minimum password length in characters (NIST SP 800-63B asks for at least 8). */
+export const MIN_PASSWORD_LENGTH = 8;
+/** bcrypt reads at most 72 bytes and silently ignores the rest, so longer passwords are refused. */
+export const MAX_PASSWORD_BYTES = 72;
+
+/** Refuses a password that is too short or longer than bcrypt can take, naming the input `field`. */
+export function assertPasswordPolicy(password: string, field = 'password'): void {
+  if ([...password].length < MIN_PASSWORD_LENGTH) {
+    throw new UserInputError(
+      'WEAK_PASSWORD',
+      field,
+      `The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`,
+    );
+  }
+  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
+    throw new UserInputError(
+      'PASSWORD_TOO_LONG',
+      field,
+      `The password must be at most ${MAX_PASSWORD_BYTES} bytes long (UTF-8).`,
+    );
+  }
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** Compares in constant time; false for any password longer than bcrypt can check. */
+  verify(password: string, hash: string): Promise<boolean>;
+  /** Spends the same time as a real {@link verify} for callers with no user to check against. */
+  verifyAgainstDummy(password: string): Promise<false>;
+}
+
+/** bcrypt with the configured cost; only the async API, which runs on libuv's thread pool. */
+export function createPasswordHasher(cost: number): PasswordHasher {
+  let dummyHash: Promise<string> | undefined;
+  const tooLong = (password: string): boolean =>
+    Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES;
+  return {
+    hash: (password) => bcrypt.hash(password, cost),
+    async verify(password, hash) {
+      // A longer input would be truncated to 72 bytes and could match a stored prefix.
+      const matches = await bcrypt.compare(password, hash);
+      return matches && !tooLong(password);
+    },
+    async verifyAgainstDummy(password) {
+      dummyHash ??= bcrypt.hash(randomBytes(32).toString('base64url'), cost);
+      await bcrypt.compare(password, await dummyHash);
+      return false;
+    },
+  };
+}

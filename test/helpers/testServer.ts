@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import type { GraphQLSchema } from 'graphql';
+import { loadConfig, type Config } from '../../src/config';
+import { connectDatabase, type Database } from '../../src/db';
+import { createServer, type AppServer } from '../../src/server';
+
+/** A fixed secret so tests can forge tokens with it on purpose. */
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+export interface GraphQLResponse<TData = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: TData | null;
+    errors?: Array<{
+      message: string;
+      path?: Array<string | number>;
+      extensions?: Record<string, unknown>;
+    }>;
+  };
+}
+
+export interface RequestOptions {
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestServer {
+  url: string;
+  config: Config;
+  database: Database;
+  server: AppServer;
+  gql<TData = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: RequestOptions,
+  ): Promise<GraphQLResponse<TData>>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  env?: Record<string, string>;
+  schema?: GraphQLSchema;
+  /** Share a database between servers (scale-out tests); a fresh one by default. */
+  dbName?: string;
+}
+
+/** A unique database name for one test file. */
+export function uniqueDbName(): string {
+  return `test_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Starts the real server on a free loopback port against the run's real database. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const mongodbUri = process.env.MONGODB_URI;
+  if (!mongodbUri)
+    throw new Error('MONGODB_URI is not set: the jest globalSetup should have set it');
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    BCRYPT_COST: '4',
+    MONGODB_URI: mongodbUri,
+    PORT: '0',
+    ...options.env,
+  });
+  const dbName = options.dbName ?? uniqueDbName();
+  const database = await connectDatabase(mongodbUri, { dbName });
+  const server = await createServer(config, {
+    database,
+    schema: options.schema,
+    logLevel: 'silent',
+  });
+  const url = await server.listen(0, '127.0.0.1');
+
+  return {
+    url,
+    config,
+    database,
+    server,
+    async gql<TData>(
+      query: string,
+      variables?: Record<string, unknown>,
+      requestOptions: RequestOptions = {},
+    ): Promise<GraphQLResponse<TData>> {
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        ...requestOptions.headers,
+      };
+      if (requestOptions.token !== undefined)
+        headers.authorization = `Bearer ${requestOptions.token}`;
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables }),
+      });
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: (await response.json()) as GraphQLResponse<TData>['body'],
+      };
+    },
+    async close() {
+      await server.close();
+      if (!options.dbName) await database.connection.dropDatabase().catch(() => undefined);
+      await database.close();
+    },
+  };
+}

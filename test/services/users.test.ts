@@ -1,0 +1,152 @@
+import jwt from 'jsonwebtoken';
+import {
+  firstError,
+  LOGIN,
+  GOOD_PASSWORD,
+  registerUser,
+  type AuthPayload,
+} from '../helpers/operations';
+import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../helpers/testServer';
+
+let api: TestServer;
+let admin: AuthPayload;
+let user: AuthPayload;
+
+const USERS = `query Users($limit: Int, $offset: Int) { users(limit: $limit, offset: $offset) { id email roles } }`;
+const SET_ROLES = `mutation SetRoles($userId: ID!, $roles: [Role!]!) { setUserRoles(userId: $userId, roles: $roles) { id roles } }`;
+
+beforeAll(async () => {
+  api = await startTestServer();
+  admin = await registerUser(api);
+  await api.database.models.User.updateOne(
+    { _id: admin.user.id },
+    { $set: { roles: ['USER', 'ADMIN'] } },
+  );
+  admin = (
+    await api.gql<{ login: AuthPayload }>(LOGIN, {
+      input: { email: admin.user.email, password: GOOD_PASSWORD },
+    })
+  ).body.data!.login;
+  user = await registerUser(api);
+});
+
+afterAll(async () => {
+  await api.close();
+});
+
+describe('users', () => {
+  it('answers FORBIDDEN/MISSING_ROLE to a USER, naming the field', async () => {
+    const response = await api.gql(USERS, {}, { token: user.accessToken });
+    expect(response.status).toBe(200);
+    expect(response.body.data).toBeNull();
+    expect(firstError(response)).toMatchObject({
+      path: ['users'],
+      extensions: { code: 'FORBIDDEN', reason: 'MISSING_ROLE' },
+    });
+  });
+
+  it('lists users to an ADMIN, with paging', async () => {
+    const all = await api.gql<{ users: Array<{ id: string }> }>(
+      USERS,
+      {},
+      { token: admin.accessToken },
+    );
+    expect(all.body.errors).toBeUndefined();
+    expect(all.body.data?.users.map((u) => u.id)).toEqual(
+      expect.arrayContaining([admin.user.id, user.user.id]),
+    );
+    const page = await api.gql<{ users: Array<{ id: string }> }>(
+      USERS,
+      { limit: 1, offset: 1 },
+      { token: admin.accessToken },
+    );
+    expect(page.body.data?.users).toHaveLength(1);
+    expect(page.body.data?.users[0]?.id).toBe(all.body.data?.users[1]?.id);
+  });
+
+  it.each([
+    [{ limit: 0 }, 'limit'],
+    [{ limit: 1000 }, 'limit'],
+    [{ offset: -1 }, 'offset'],
+  ])('refuses paging arguments %p as BAD_USER_INPUT on %s', async (variables, field) => {
+    const response = await api.gql(USERS, variables, { token: admin.accessToken });
+    expect(firstError(response).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  });
+});
+
+describe('setUserRoles', () => {
+  it('lets an ADMIN grant ADMIN, effective in the next access token', async () => {
+    const target = await registerUser(api);
+    const response = await api.gql<{ setUserRoles: { roles: string[] } }>(
+      SET_ROLES,
+      { userId: target.user.id, roles: ['USER', 'ADMIN', 'ADMIN'] },
+      { token: admin.accessToken },
+    );
+    expect(response.body.data?.setUserRoles.roles).toEqual(['USER', 'ADMIN']);
+    const relogged = await api.gql<{ login: AuthPayload }>(LOGIN, {
+      input: { email: target.user.email, password: GOOD_PASSWORD },
+    });
+    const users = await api.gql(USERS, {}, { token: relogged.body.data!.login.accessToken });
+    expect(users.body.errors).toBeUndefined();
+  });
+
+  it('refuses a USER', async () => {
+    const response = await api.gql(
+      SET_ROLES,
+      { userId: user.user.id, roles: ['ADMIN'] },
+      { token: user.accessToken },
+    );
+    expect(firstError(response).extensions).toEqual({ code: 'FORBIDDEN', reason: 'MISSING_ROLE' });
+    const stored = await api.database.models.User.findById(user.user.id).lean();
+    expect(stored?.roles).toEqual(['USER']);
+  });
+
+  it.each([
+    ['a malformed id', 'not-an-id'],
+    ['an unknown id', '0123456789abcdef01234567'],
+  ])('answers BAD_USER_INPUT for %s', async (_name, userId) => {
+    const response = await api.gql(
+      SET_ROLES,
+      { userId, roles: ['USER'] },
+      { token: admin.accessToken },
+    );
+    expect(firstError(response).extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'userId',
+    });
+  });
+
+  it('refuses an unknown role before anything runs', async () => {
+    const response = await api.gql(
+      SET_ROLES,
+      { userId: user.user.id, roles: ['ROOT'] },
+      { token: admin.accessToken },
+    );
+    expect(response.status).toBe(400);
+    expect(firstError(response).extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+});
+
+describe('me', () => {
+  it('answers UNAUTHENTICATED, not a 500, for a valid token of a user who no longer exists', async () => {
+    const gone = await registerUser(api);
+    await api.database.models.User.deleteOne({ _id: gone.user.id });
+    const response = await api.gql('{ me { id } }', {}, { token: gone.accessToken });
+    expect(response.status).toBe(200);
+    expect(firstError(response).extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('answers UNAUTHENTICATED for a signed token whose subject is not an id', async () => {
+    const token = jwt.sign({ roles: ['USER'], sid: 's', fresh: true }, TEST_JWT_SECRET, {
+      algorithm: 'HS256',
+      header: { alg: 'HS256', typ: 'at+jwt' },
+      subject: 'not-an-object-id',
+      issuer: 'graphql-jwt-auth',
+      audience: 'graphql-jwt-auth',
+      expiresIn: 60,
+      jwtid: 'j',
+    });
+    const response = await api.gql('{ me { id } }', {}, { token });
+    expect(firstError(response).extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+});
