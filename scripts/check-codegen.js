@@ -7,7 +7,9 @@ const dir = path.resolve(__dirname, '../src/generated');
 
 function snapshot() {
   if (!existsSync(dir)) return new Map();
-  return new Map(readdirSync(dir).map((file) => [file, readFileSync(path.join(dir, file), 'utf8')]));
+  return new Map(
+    readdirSync(dir).map((file) => [file, readFileSync(path.join(dir, file), 'utf8')]),
+  );
 }
 
 const before = snapshot();

@@ -23,9 +23,15 @@ export async function ferretDbBinary(): Promise<string> {
 export async function startFerretDb(port: number, dataDir: string): Promise<EmbeddedDb> {
   const binary = await ferretDbBinary();
   await mkdir(dataDir, { recursive: true });
+  // A small shell watchdog owns FerretDB and stops it when our end of its stdin closes, which
+  // happens however this process ends (even SIGKILL), so no database outlives its owner.
+  const watchdog = 'trap "" INT; "$0" "$@" & db=$!; read -r _; kill "$db" 2>/dev/null; wait "$db"';
   const child: ChildProcess = spawn(
-    binary,
+    'bash',
     [
+      '-c',
+      watchdog,
+      binary,
       `--listen-addr=127.0.0.1:${port}`,
       '--handler=sqlite',
       `--sqlite-url=file:${path.resolve(dataDir)}/`,
@@ -34,17 +40,12 @@ export async function startFerretDb(port: number, dataDir: string): Promise<Embe
       '--debug-addr=-',
       '--log-level=error',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['pipe', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
   });
-  // An embedded database must never outlive the process that started it.
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
 
   const exited = new Promise<never>((_resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`FerretDB exited with code ${code}: ${stderr}`)));
@@ -57,10 +58,9 @@ export async function startFerretDb(port: number, dataDir: string): Promise<Embe
     uri: `mongodb://127.0.0.1:${port}/`,
     port,
     async stop() {
-      process.removeListener('exit', killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;
       const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
+      child.stdin?.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await gone;
       clearTimeout(timer);
