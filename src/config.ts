@@ -1,4 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { KeyObject, randomBytes } from 'node:crypto';
+import {
+  KeyMaterialError,
+  parsePrivateKey,
+  parsePublicKeys,
+  verificationKeySet,
+  type AsymmetricAlgorithm,
+  type SigningKey,
+  type VerificationKey,
+} from './services/keys';
 
 /** Node environments the server knows; anything but `production` is treated as development. */
 export type NodeEnv = 'development' | 'test' | 'production';
@@ -12,10 +21,24 @@ export type EmbeddedDbEngine = 'auto' | 'mongod' | 'ferretdb';
 export interface JwtConfig {
   /** JWT_ALGORITHM, default HS256. The only algorithm verification accepts. */
   readonly algorithm: JwtAlgorithm;
-  /** JWT_SECRET: HMAC key. Required in production (at least 32 bytes); random per start otherwise. */
+  /**
+   * JWT_SECRET: HMAC key for HS256. Required in production (at least 32 bytes); random per start
+   * otherwise. Empty, and never used, with RS256 or ES256.
+   */
   readonly secret: string;
   /** True when JWT_SECRET was not set and a random development secret was generated. */
   readonly secretIsEphemeral: boolean;
+  /**
+   * JWT_PRIVATE_KEY (RS256/ES256 only): PEM text or a file path. New tokens are signed with it and
+   * carry its RFC 7638 thumbprint as `kid`. Undefined with HS256.
+   */
+  readonly signingKey: SigningKey | undefined;
+  /**
+   * Keys verification accepts, chosen by `kid`: the signing key's public half, then JWT_PUBLIC_KEYS
+   * (concatenated PEM public keys or comma-separated file paths). Published as the JWKS. Empty with
+   * HS256.
+   */
+  readonly verificationKeys: readonly VerificationKey[];
   /** JWT_ISSUER, default `graphql-jwt-auth`: the `iss` claim written and required. */
   readonly issuer: string;
   /** JWT_AUDIENCE, default `graphql-jwt-auth`: the `aud` claim written and required. */
@@ -144,6 +167,38 @@ const PLACEHOLDER_SECRETS = new Set([
   'replace-me-with-at-least-32-random-bytes',
 ]);
 
+/** Runs a key parser and reports its complaint under the variable's name. */
+function readKeyVariable<T>(variable: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof KeyMaterialError) throw new ConfigError(variable, error.message);
+    throw error;
+  }
+}
+
+// Keys are parsed here, once, so a bad key stops the start instead of failing requests.
+function readKeyPairConfig(
+  env: Env,
+  algorithm: AsymmetricAlgorithm,
+): Pick<JwtConfig, 'signingKey' | 'verificationKeys'> {
+  const privateValue = env.JWT_PRIVATE_KEY?.trim();
+  if (!privateValue) {
+    throw new ConfigError(
+      'JWT_PRIVATE_KEY',
+      `is required with ${algorithm} (PEM text or a file path; npm run cli -- keygen --alg ${algorithm})`,
+    );
+  }
+  const signingKey = readKeyVariable('JWT_PRIVATE_KEY', () =>
+    parsePrivateKey(privateValue, algorithm),
+  );
+  const publicValue = env.JWT_PUBLIC_KEYS?.trim();
+  const extras = publicValue
+    ? readKeyVariable('JWT_PUBLIC_KEYS', () => parsePublicKeys(publicValue, algorithm))
+    : [];
+  return { signingKey, verificationKeys: verificationKeySet(signingKey, extras) };
+}
+
 function readJwtConfig(env: Env, isProduction: boolean): JwtConfig {
   const algorithm = readChoice<JwtAlgorithm>(
     env,
@@ -151,8 +206,21 @@ function readJwtConfig(env: Env, isProduction: boolean): JwtConfig {
     ['HS256', 'RS256', 'ES256'],
     'HS256',
   );
+  const common = {
+    algorithm,
+    issuer: readText(env, 'JWT_ISSUER', 'graphql-jwt-auth'),
+    audience: readText(env, 'JWT_AUDIENCE', 'graphql-jwt-auth'),
+    accessTokenTtl: readDuration(env, 'ACCESS_TOKEN_TTL', '15m'),
+    clockToleranceSeconds: 5,
+  };
   if (algorithm !== 'HS256') {
-    throw new ConfigError('JWT_ALGORITHM', `${algorithm} is not supported yet; use HS256`);
+    const { signingKey, verificationKeys } = readKeyPairConfig(env, algorithm);
+    return { ...common, secret: '', secretIsEphemeral: false, signingKey, verificationKeys };
+  }
+  for (const variable of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEYS']) {
+    if (env[variable]?.trim()) {
+      throw new ConfigError(variable, 'is set, but JWT_ALGORITHM is HS256; use RS256 or ES256');
+    }
   }
   const rawSecret = env.JWT_SECRET;
   let secret: string;
@@ -172,19 +240,13 @@ function readJwtConfig(env: Env, isProduction: boolean): JwtConfig {
       throw new ConfigError('JWT_SECRET', 'is a well-known placeholder; generate a random secret');
     }
   }
-  return {
-    algorithm,
-    secret,
-    secretIsEphemeral,
-    issuer: readText(env, 'JWT_ISSUER', 'graphql-jwt-auth'),
-    audience: readText(env, 'JWT_AUDIENCE', 'graphql-jwt-auth'),
-    accessTokenTtl: readDuration(env, 'ACCESS_TOKEN_TTL', '15m'),
-    clockToleranceSeconds: 5,
-  };
+  return { ...common, secret, secretIsEphemeral, signingKey: undefined, verificationKeys: [] };
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
   for (const inner of Object.values(value)) {
+    // Node caches key details on the KeyObject itself, so freezing one breaks it; it is immutable.
+    if (inner instanceof KeyObject) continue;
     if (inner && typeof inner === 'object') deepFreeze(inner as object);
   }
   return Object.freeze(value);

@@ -31,6 +31,11 @@ export interface AppServer {
 /** RFC 6750 §3.1: tells the client its bearer token was rejected. */
 const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
 const GRAPHQL_PATH = '/graphql';
+// Node refuses request headers over 16 KB with a bare 431. A little more room lets an oversized
+// bearer token reach the token check, which refuses it by length with a normal GraphQL answer.
+const MAX_HEADER_BYTES = 128 * 1024;
+// Verifiers may cache the key set this long; a new key is published before it signs anything.
+const JWKS_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=60';
 // Request-shape errors Apollo raises before execution; their messages describe the client's own
 // query and are safe to return.
 const REQUEST_ERROR_CODES = new Set<string>([
@@ -84,6 +89,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
     trustProxy: false,
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
   });
   const services = createServices(config, database.models);
   const plugins: ApolloServerPlugin<GraphQLContext>[] = [
@@ -106,9 +112,13 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     const ready = await database.ping();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable' });
   });
+  // With HS256 the key is secret and the set is empty.
+  const jwks = JSON.stringify({ keys: config.jwt.verificationKeys.map((key) => key.jwk) });
   app.get('/.well-known/jwks.json', (_request, reply) => {
-    // HS256 keys are secret: nothing to publish.
-    return reply.header('cache-control', 'public, max-age=300').send({ keys: [] });
+    return reply
+      .header('cache-control', JWKS_CACHE_CONTROL)
+      .type('application/json; charset=utf-8')
+      .send(jwks);
   });
 
   await app.register(fastifyApollo(apollo), {

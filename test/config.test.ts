@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig, loadDbServerConfig, parseDuration } from '../src/config';
+import { publicJwk } from '../src/services/keys';
+import { ecKeyPair, rsaKeyPair } from './helpers/jws';
 
 const STRONG_SECRET = 'k'.repeat(32);
 
@@ -91,6 +96,139 @@ describe('loadConfig', () => {
     expect(parseDuration('X', '15m')).toBe(900);
     expect(parseDuration('X', '12h')).toBe(43200);
     expect(parseDuration('X', '30d')).toBe(2592000);
+  });
+});
+
+describe('loadConfig with signing keys', () => {
+  const ec = ecKeyPair();
+  const previousEc = ecKeyPair();
+  const rsa = rsaKeyPair();
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'config-test-'));
+    writeFileSync(path.join(dir, 'rsa.pem'), rsa.privatePem);
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads an ES256 key pair, derives the kid from the key, and lists extra public keys after it', () => {
+    const config = loadConfig({
+      JWT_ALGORITHM: 'ES256',
+      JWT_PRIVATE_KEY: ec.privatePem,
+      JWT_PUBLIC_KEYS: previousEc.publicPem,
+    });
+    const kid = publicJwk(ec.publicKey, 'ES256').kid;
+    expect(config.jwt.algorithm).toBe('ES256');
+    expect(config.jwt.signingKey?.kid).toBe(kid);
+    expect(config.jwt.verificationKeys.map((key) => key.kid)).toEqual([
+      kid,
+      publicJwk(previousEc.publicKey, 'ES256').kid,
+    ]);
+    expect(Object.isFrozen(config.jwt.verificationKeys)).toBe(true);
+  });
+
+  it('needs no JWT_SECRET in production with RS256', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      MONGODB_URI: 'mongodb://db/app',
+      JWT_ALGORITHM: 'RS256',
+      JWT_PRIVATE_KEY: path.join(dir, 'rsa.pem'),
+    });
+    expect(config.jwt.signingKey?.kid).toBe(publicJwk(rsa.publicKey, 'RS256').kid);
+    expect(config.jwt.secretIsEphemeral).toBe(false);
+  });
+
+  it.each([
+    [
+      'RS256 without a private key',
+      'JWT_PRIVATE_KEY',
+      () => ({ JWT_ALGORITHM: 'RS256' }),
+      /is required with RS256/,
+    ],
+    [
+      'a 1024-bit RSA key',
+      'JWT_PRIVATE_KEY',
+      () => ({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsaKeyPair(1024).privatePem }),
+      /1024 bits.*at least 2048/,
+    ],
+    [
+      'an RSA key with ES256',
+      'JWT_PRIVATE_KEY',
+      () => ({ JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: rsa.privatePem }),
+      /RSA key.*ES256 needs an EC key on the P-256 curve/,
+    ],
+    [
+      'a P-384 key with ES256',
+      'JWT_PRIVATE_KEY',
+      () => ({ JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: ecKeyPair('P-384').privatePem }),
+      /P-384/,
+    ],
+    [
+      'an EC key with RS256',
+      'JWT_PRIVATE_KEY',
+      () => ({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: ec.privatePem }),
+      /EC key.*RS256 needs an RSA key/,
+    ],
+    [
+      'an unreadable private key file',
+      'JWT_PRIVATE_KEY',
+      () => ({ JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: path.join(dir, 'missing.pem') }),
+      /cannot be read.*missing\.pem/,
+    ],
+    [
+      'an unreadable public key file in the list',
+      'JWT_PUBLIC_KEYS',
+      () => ({
+        JWT_ALGORITHM: 'RS256',
+        JWT_PRIVATE_KEY: rsa.privatePem,
+        JWT_PUBLIC_KEYS: `${path.join(dir, 'rsa.pem')}.pub,${path.join(dir, 'gone.pub')}`,
+      }),
+      /cannot be read/,
+    ],
+    [
+      'a 1024-bit RSA public key',
+      'JWT_PUBLIC_KEYS',
+      () => ({
+        JWT_ALGORITHM: 'RS256',
+        JWT_PRIVATE_KEY: rsa.privatePem,
+        JWT_PUBLIC_KEYS: rsaKeyPair(1024).publicPem,
+      }),
+      /1024 bits/,
+    ],
+    [
+      'a public key of the wrong kind',
+      'JWT_PUBLIC_KEYS',
+      () => ({
+        JWT_ALGORITHM: 'ES256',
+        JWT_PRIVATE_KEY: ec.privatePem,
+        JWT_PUBLIC_KEYS: rsa.publicPem,
+      }),
+      /RSA key/,
+    ],
+    [
+      'a private key among the public keys',
+      'JWT_PUBLIC_KEYS',
+      () => ({
+        JWT_ALGORITHM: 'ES256',
+        JWT_PRIVATE_KEY: ec.privatePem,
+        JWT_PUBLIC_KEYS: ec.privatePem,
+      }),
+      /private key/,
+    ],
+    [
+      'a private key while the algorithm is HS256',
+      'JWT_PRIVATE_KEY',
+      () => ({ JWT_PRIVATE_KEY: ec.privatePem }),
+      /JWT_ALGORITHM is HS256/,
+    ],
+  ])('refuses %s with one message naming %s', (_name, variable, env, detail) => {
+    const load = () => loadConfig(env());
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+    expect(load).toThrow(detail);
   });
 });
 
