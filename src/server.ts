@@ -18,6 +18,8 @@ export interface ServerOptions {
   readonly schema?: GraphQLSchema;
   /** Pino log level; `silent` in tests. */
   readonly logLevel?: string;
+  /** Time between purges of stale refresh tokens (default 10 minutes). */
+  readonly tokenPurgeIntervalMs?: number;
 }
 
 export interface AppServer {
@@ -91,7 +93,16 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     trustProxy: false,
     http: { maxHeaderSize: MAX_HEADER_BYTES },
   });
-  const services = createServices(config, database.models);
+  const services = createServices(config, database.models, {
+    logger: app.log,
+    tokenPurgeIntervalMs: options.tokenPurgeIntervalMs,
+  });
+  // The purge runs while the server does: from listen (or ready) until close, never on import.
+  app.addHook('onReady', (done) => {
+    services.tokenPurge.start();
+    done();
+  });
+  app.addHook('onClose', () => services.tokenPurge.stop());
   const plugins: ApolloServerPlugin<GraphQLContext>[] = [
     fastifyApolloDrainPlugin(app),
     config.sandbox

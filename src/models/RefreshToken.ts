@@ -39,7 +39,7 @@ const refreshTokenSchema = new Schema<RefreshTokenFields>(
     sessionExpiresAt: { type: Date, required: true },
     sessionCreatedAt: { type: Date, required: true },
     usedAt: { type: Date, default: null },
-    revokedAt: { type: Date, default: null },
+    revokedAt: { type: Date, default: null, index: true },
     revokedReason: { type: String, default: null },
     userAgent: { type: String, default: null },
     ip: { type: String, default: null },

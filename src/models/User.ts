@@ -10,8 +10,19 @@ export interface UserFields {
   passwordHash: string;
   name: string | null;
   roles: RoleName[];
+  /**
+   * Sessions revoked while access tokens of theirs may still be unexpired. Kept on the user so that
+   * the one lookup that loads the caller also tells whether their session still counts.
+   */
+  revokedSessions: RevokedSession[];
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A revoked session id, remembered until the last access token issued for it has expired. */
+export interface RevokedSession {
+  sessionId: string;
+  until: Date;
 }
 
 export type UserDocument = HydratedDocument<UserFields>;
@@ -26,6 +37,15 @@ const userSchema = new Schema<UserFields>(
     passwordHash: { type: String, required: true },
     name: { type: String, default: null },
     roles: { type: [String], enum: ROLES, default: () => ['USER'] },
+    revokedSessions: {
+      type: [
+        new Schema<RevokedSession>(
+          { sessionId: { type: String, required: true }, until: { type: Date, required: true } },
+          { _id: false },
+        ),
+      ],
+      default: () => [],
+    },
   },
   {
     timestamps: true,
@@ -35,6 +55,9 @@ const userSchema = new Schema<UserFields>(
     },
   },
 );
+
+// Lets the scheduled purge find users with stale revocation entries without a collection scan.
+userSchema.index({ 'revokedSessions.until': 1 });
 
 /** Registers the User model on a connection (one connection per server instance). */
 export function userModel(connection: Connection): UserModel {

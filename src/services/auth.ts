@@ -60,27 +60,35 @@ function emailTaken(): UserInputError {
   return new UserInputError('EMAIL_TAKEN', 'email', 'An account with this email already exists.');
 }
 
+/** Signs an access token for a session's new refresh token and shapes the `AuthPayload`. */
+export function issueAuthResult(
+  accessTokens: AccessTokens,
+  user: UserDocument,
+  session: IssuedRefreshToken,
+  fresh: boolean,
+): AuthResult {
+  const access = accessTokens.sign({
+    userId: user.id,
+    roles: user.roles,
+    sessionId: session.sessionId,
+    fresh,
+  });
+  return {
+    accessToken: access.token,
+    refreshToken: session.token,
+    tokenType: 'Bearer',
+    expiresIn: access.expiresIn,
+    refreshTokenExpiresAt: session.expiresAt,
+    user,
+  };
+}
+
 /** Registration, login, refresh and logout: the flows behind the public mutations. */
 export function createAuthService(deps: AuthServiceDeps): AuthService {
   const { models, passwords, accessTokens, refreshTokens } = deps;
   const { User } = models;
-
-  function payload(user: UserDocument, session: IssuedRefreshToken, fresh: boolean): AuthResult {
-    const access = accessTokens.sign({
-      userId: user.id,
-      roles: user.roles,
-      sessionId: session.sessionId,
-      fresh,
-    });
-    return {
-      accessToken: access.token,
-      refreshToken: session.token,
-      tokenType: 'Bearer',
-      expiresIn: access.expiresIn,
-      refreshTokenExpiresAt: session.expiresAt,
-      user,
-    };
-  }
+  const payload = (user: UserDocument, session: IssuedRefreshToken, fresh: boolean) =>
+    issueAuthResult(accessTokens, user, session, fresh);
 
   return {
     async register(input, client) {
@@ -115,7 +123,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       const next = await refreshTokens.rotate(refreshToken, client);
       const user = await User.findById(next.userId);
       if (!user) {
-        await refreshTokens.revokeSession(next.sessionId, 'user-deleted');
+        await refreshTokens.revokeSession(next.userId, next.sessionId, 'user-deleted');
         throw new AuthenticationError('INVALID_REFRESH_TOKEN');
       }
       return payload(user, next, false);

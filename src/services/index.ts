@@ -1,8 +1,13 @@
 import type { Config } from '../config';
 import type { Models } from '../db';
+import { createAccountService, type AccountService } from './account';
 import { createAuthService, type AuthService } from './auth';
 import { createPasswordHasher } from './password';
 import { createRefreshTokenStore } from './refreshTokens';
+import { createRevokedSessionList } from './revokedSessions';
+import { ignoreSecurityEvents, logSecurityEvents, type EventLogger } from './securityEvents';
+import { createSessionService, type SessionService } from './sessions';
+import { createTokenPurge, type TokenPurge } from './tokenPurge';
 import { createAccessTokens, type AccessTokens } from './tokens';
 import { createUserService, type UserService } from './users';
 
@@ -10,17 +15,54 @@ import { createUserService, type UserService } from './users';
 export interface Services {
   readonly auth: AuthService;
   readonly users: UserService;
+  readonly sessions: SessionService;
+  readonly account: AccountService;
   readonly accessTokens: AccessTokens;
+  /** Scheduled clean-up of stale refresh tokens; the server starts and stops it. */
+  readonly tokenPurge: TokenPurge;
 }
 
+export interface ServicesOptions {
+  /** Receives security events and purge reports; nothing is logged without it. */
+  readonly logger?: EventLogger;
+  /** Time between purges of stale refresh tokens (default 10 minutes). */
+  readonly tokenPurgeIntervalMs?: number;
+}
+
+const SILENT: EventLogger = { info: () => undefined, warn: () => undefined };
+
 /** Wires the services of one server instance to its configuration and models. */
-export function createServices(config: Config, models: Models): Services {
+export function createServices(
+  config: Config,
+  models: Models,
+  options: ServicesOptions = {},
+): Services {
+  const logger = options.logger ?? SILENT;
+  const events = options.logger ? logSecurityEvents(options.logger) : ignoreSecurityEvents;
   const accessTokens = createAccessTokens(config.jwt);
-  const auth = createAuthService({
-    models,
-    passwords: createPasswordHasher(config.bcryptCost),
+  const passwords = createPasswordHasher(config.bcryptCost);
+  const revokedSessions = createRevokedSessionList(config.jwt, models);
+  const refreshTokens = createRefreshTokenStore({ config, models, revokedSessions, events });
+  const users = createUserService(models);
+  const auth = createAuthService({ models, passwords, accessTokens, refreshTokens });
+  return {
+    auth,
+    users,
+    sessions: createSessionService({ users, refreshTokens, events }),
+    account: createAccountService({
+      models,
+      users,
+      passwords,
+      accessTokens,
+      refreshTokens,
+      events,
+    }),
     accessTokens,
-    refreshTokens: createRefreshTokenStore(config, models),
-  });
-  return { auth, users: createUserService(models), accessTokens };
+    tokenPurge: createTokenPurge({
+      models,
+      revokedSessions,
+      logger,
+      intervalMs: options.tokenPurgeIntervalMs,
+    }),
+  };
 }

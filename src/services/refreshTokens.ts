@@ -4,6 +4,8 @@ import type { Config } from '../config';
 import type { Models } from '../db';
 import { AuthenticationError } from '../errors';
 import type { RefreshTokenDocument } from '../models/RefreshToken';
+import type { RevokedSessionList } from './revokedSessions';
+import type { SecurityEventSink } from './securityEvents';
 
 /** Where a request came from, remembered on its session. */
 export interface ClientInfo {
@@ -19,6 +21,22 @@ export interface IssuedRefreshToken {
   readonly userId: Types.ObjectId;
 }
 
+/** Why a session ended; stored on its tokens and reported in security events. */
+export type RevocationReason =
+  'logout' | 'logout-all' | 'revoked' | 'reuse' | 'password-changed' | 'user-deleted';
+
+/** A live session as its newest refresh token describes it. */
+export interface LiveSession {
+  readonly sessionId: string;
+  readonly createdAt: Date;
+  /** When the newest token was issued: the last sign-in or refresh. */
+  readonly lastUsedAt: Date;
+  /** When the newest token expires: the session ends then unless refreshed. */
+  readonly expiresAt: Date;
+  readonly userAgent: string | null;
+  readonly ip: string | null;
+}
+
 export interface RefreshTokenStore {
   /** Starts a new session (token family) for a user who just proved their password. */
   startSession(userId: Types.ObjectId, client: ClientInfo): Promise<IssuedRefreshToken>;
@@ -29,8 +47,25 @@ export interface RefreshTokenStore {
   rotate(token: string, client: ClientInfo): Promise<IssuedRefreshToken>;
   /** Revokes the session a token belongs to; silently does nothing for unknown tokens. */
   revokeByToken(token: string): Promise<void>;
-  /** Revokes every token of a session. */
-  revokeSession(sessionId: string, reason: string): Promise<void>;
+  /** Revokes one session of a user; true when it was live. Other users' sessions are untouched. */
+  revokeSession(
+    userId: Types.ObjectId,
+    sessionId: string,
+    reason: RevocationReason,
+  ): Promise<boolean>;
+  /** Revokes every session of a user; returns how many of them were live. */
+  revokeAllSessions(userId: Types.ObjectId, reason: RevocationReason): Promise<number>;
+  /** The user's live sessions, most recently used first. */
+  liveSessions(userId: Types.ObjectId): Promise<LiveSession[]>;
+  /** Deletes every token of a user (their account is gone). */
+  deleteAll(userId: Types.ObjectId): Promise<void>;
+}
+
+export interface RefreshTokenStoreDeps {
+  readonly config: Config;
+  readonly models: Models;
+  readonly revokedSessions: RevokedSessionList;
+  readonly events: SecurityEventSink;
 }
 
 const TOKEN_BYTES = 32; // 256 bits (DESIGN §3)
@@ -55,7 +90,8 @@ function earliest(a: Date, b: Date): Date {
 }
 
 /** Opaque, rotating refresh tokens stored as SHA-256 hashes (DESIGN §3). */
-export function createRefreshTokenStore(config: Config, models: Models): RefreshTokenStore {
+export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTokenStore {
+  const { config, models, revokedSessions, events } = deps;
   const { RefreshToken } = models;
   const invalid = (): AuthenticationError => new AuthenticationError('INVALID_REFRESH_TOKEN');
 
@@ -86,16 +122,49 @@ export function createRefreshTokenStore(config: Config, models: Models): Refresh
     return { token, expiresAt, sessionId: fields.familyId, userId: fields.userId };
   }
 
-  async function revokeSession(sessionId: string, reason: string): Promise<void> {
-    await RefreshToken.updateMany(
-      { familyId: sessionId, revokedAt: null },
+  /** Revokes the given families of one user: their refresh tokens, then their access tokens. */
+  async function revokeFamilies(
+    userId: Types.ObjectId,
+    familyIds: readonly string[],
+    reason: RevocationReason,
+  ): Promise<void> {
+    if (familyIds.length === 0) return;
+    const result = await RefreshToken.updateMany(
+      { userId, familyId: { $in: familyIds }, revokedAt: null },
       { $set: { revokedAt: new Date(), revokedReason: reason } },
     );
+    // Nothing matched: another user's session, or one an earlier revocation already listed.
+    if (result.modifiedCount > 0) await revokedSessions.add(userId, familyIds);
+  }
+
+  async function liveFamilyIds(userId: Types.ObjectId, familyId?: string): Promise<string[]> {
+    const ids: unknown[] = await RefreshToken.distinct('familyId', {
+      userId,
+      ...(familyId === undefined ? {} : { familyId }),
+      usedAt: null,
+      revokedAt: null,
+      expiresAt: { $gt: new Date() },
+    });
+    return ids.filter((id): id is string => typeof id === 'string');
   }
 
   async function findByToken(token: string): Promise<RefreshTokenDocument | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
     return RefreshToken.findOne({ tokenHash: hashRefreshToken(token) });
+  }
+
+  async function reuseDetected(current: RefreshTokenDocument, client: ClientInfo): Promise<never> {
+    // Either the client or a thief holds a stale copy, and we cannot tell which, so the whole
+    // family goes (RFC 9700 §4.14.2).
+    await revokeFamilies(current.userId, [current.familyId], 'reuse');
+    events({
+      event: 'refresh_token_reuse_detected',
+      userId: current.userId.toString(),
+      sessionId: current.familyId,
+      ip: client.ip,
+      userAgent: client.userAgent,
+    });
+    throw invalid();
   }
 
   return {
@@ -116,12 +185,7 @@ export function createRefreshTokenStore(config: Config, models: Models): Refresh
       const current = await findByToken(token);
       if (!current || current.revokedAt) throw invalid();
       const now = Date.now();
-      if (current.usedAt) {
-        // Reuse of an exchanged token: either the client or a thief holds a stale copy, and we
-        // cannot tell which, so the whole family goes (RFC 9700 §4.14.2).
-        await revokeSession(current.familyId, 'reuse');
-        throw invalid();
-      }
+      if (current.usedAt) return reuseDetected(current, client);
       if (current.expiresAt.getTime() <= now || current.sessionExpiresAt.getTime() <= now)
         throw invalid();
 
@@ -136,10 +200,10 @@ export function createRefreshTokenStore(config: Config, models: Models): Refresh
           client: { ip: client.ip, userAgent: client.userAgent ?? current.userAgent },
         });
       } catch (error) {
-        // The unique `rotatedFrom` index let a concurrent exchange of the same token win.
+        // The unique `rotatedFrom` index let a concurrent exchange of the same token win: the
+        // same token was presented twice, which is reuse.
         if (!isDuplicateKeyError(error)) throw error;
-        await revokeSession(current.familyId, 'reuse');
-        throw invalid();
+        return reuseDetected(current, client);
       }
       await RefreshToken.updateOne(
         { _id: current._id, usedAt: null },
@@ -147,7 +211,7 @@ export function createRefreshTokenStore(config: Config, models: Models): Refresh
       );
       // A revocation that ran while we inserted may have missed the new token: re-check the family.
       if (await RefreshToken.exists({ familyId: current.familyId, revokedAt: { $ne: null } })) {
-        await revokeSession(current.familyId, 'revoked');
+        await revokeFamilies(current.userId, [current.familyId], 'revoked');
         throw invalid();
       }
       return next;
@@ -155,9 +219,54 @@ export function createRefreshTokenStore(config: Config, models: Models): Refresh
 
     async revokeByToken(token) {
       const found = await findByToken(token);
-      if (found) await revokeSession(found.familyId, 'logout');
+      if (found) await revokeFamilies(found.userId, [found.familyId], 'logout');
     },
 
-    revokeSession,
+    async revokeSession(userId, sessionId, reason) {
+      const live = (await liveFamilyIds(userId, sessionId)).length > 0;
+      // Filtered by user as well: another user's session id matches nothing and changes nothing.
+      await revokeFamilies(userId, [sessionId], reason);
+      return live;
+    },
+
+    async revokeAllSessions(userId, reason) {
+      const live = await liveFamilyIds(userId);
+      const all: unknown[] = await RefreshToken.distinct('familyId', { userId, revokedAt: null });
+      await revokeFamilies(
+        userId,
+        all.filter((id): id is string => typeof id === 'string'),
+        reason,
+      );
+      return live.length;
+    },
+
+    async liveSessions(userId) {
+      const tips = await RefreshToken.find({
+        userId,
+        usedAt: null,
+        revokedAt: null,
+        expiresAt: { $gt: new Date() },
+      })
+        .sort({ createdAt: -1 })
+        .lean();
+      // Mid-rotation a family briefly has two unused tokens; the newer one describes it.
+      const sessions = new Map<string, LiveSession>();
+      for (const tip of tips) {
+        if (sessions.has(tip.familyId)) continue;
+        sessions.set(tip.familyId, {
+          sessionId: tip.familyId,
+          createdAt: tip.sessionCreatedAt,
+          lastUsedAt: tip.createdAt,
+          expiresAt: tip.expiresAt,
+          userAgent: tip.userAgent,
+          ip: tip.ip,
+        });
+      }
+      return [...sessions.values()];
+    },
+
+    async deleteAll(userId) {
+      await RefreshToken.deleteMany({ userId });
+    },
   };
 }

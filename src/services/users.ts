@@ -3,10 +3,20 @@ import type { Models } from '../db';
 import { AuthenticationError, UserInputError } from '../errors';
 import type { RoleName, UserDocument } from '../models/User';
 import { normaliseEmail } from './email';
+import { isSessionRevoked } from './revokedSessions';
+
+/** Who an access token speaks for: its user (`sub`) and session (`sid`). */
+export interface Caller {
+  readonly sub: string;
+  readonly sid: string;
+}
 
 export interface UserService {
-  /** The signed-in user; UNAUTHENTICATED when the account no longer exists. */
-  current(userId: string): Promise<UserDocument>;
+  /**
+   * The signed-in user, in one lookup by id. UNAUTHENTICATED/INVALID_TOKEN when the account no
+   * longer exists or the token's session was revoked.
+   */
+  current(caller: Caller): Promise<UserDocument>;
   /** Users by creation order, for administrators. */
   list(limit: number, offset: number): Promise<UserDocument[]>;
   /** Replaces a user's roles; takes effect in access tokens issued from now on. */
@@ -25,9 +35,11 @@ function uniqueRoles(roles: readonly RoleName[]): RoleName[] {
 export function createUserService(models: Models): UserService {
   const { User } = models;
   return {
-    async current(userId) {
-      const user = isValidObjectId(userId) ? await User.findById(userId) : null;
-      if (!user) throw new AuthenticationError('INVALID_TOKEN');
+    async current({ sub, sid }) {
+      const user = isValidObjectId(sub) ? await User.findById(sub) : null;
+      if (!user || isSessionRevoked(user, sid)) {
+        throw new AuthenticationError('INVALID_TOKEN');
+      }
       return user;
     },
 

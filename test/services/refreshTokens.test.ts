@@ -1,4 +1,6 @@
-import { hashRefreshToken } from '../../src/services/refreshTokens';
+import { createRefreshTokenStore, hashRefreshToken } from '../../src/services/refreshTokens';
+import { createRevokedSessionList } from '../../src/services/revokedSessions';
+import type { SecurityEvent } from '../../src/services/securityEvents';
 import {
   firstError,
   LOGOUT,
@@ -7,6 +9,7 @@ import {
   registerUser,
   type AuthPayload,
 } from '../helpers/operations';
+import { loginAgain } from '../helpers/sessions';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 
 let api: TestServer;
@@ -133,5 +136,85 @@ describe('logout', () => {
     await api.gql(LOGOUT, { token: other.refreshToken });
     const stillWorks = await refresh(secondDevice.body.data!.login.refreshToken);
     expect(stillWorks.body.errors).toBeUndefined();
+  });
+});
+
+describe('the absolute session lifetime', () => {
+  let shortLived: TestServer;
+
+  beforeAll(async () => {
+    shortLived = await startTestServer({ env: { SESSION_MAX_AGE: '2s' } });
+  });
+
+  afterAll(async () => {
+    await shortLived.close();
+  });
+
+  it('caps refreshTokenExpiresAt at SESSION_MAX_AGE and ends the session then, however often it refreshes', async () => {
+    const before = Date.now();
+    const session = await registerUser(shortLived);
+    const deadline = Date.parse(session.refreshTokenExpiresAt);
+    expect(deadline).toBeGreaterThan(before);
+    expect(deadline).toBeLessThanOrEqual(Date.now() + 2000);
+
+    const rotated = await shortLived.gql<{ refreshToken: AuthPayload }>(REFRESH, {
+      token: session.refreshToken,
+    });
+    expect(rotated.body.errors).toBeUndefined();
+    const successor = rotated.body.data!.refreshToken;
+    // Rotation does not move the deadline: it belongs to the session, not to the token.
+    expect(successor.refreshTokenExpiresAt).toBe(session.refreshTokenExpiresAt);
+
+    await new Promise((resolve) => setTimeout(resolve, deadline - Date.now() + 100));
+    const late = await shortLived.gql(REFRESH, { token: successor.refreshToken });
+    expect(firstError(late)).toMatchObject({
+      extensions: { code: 'UNAUTHENTICATED', reason: 'INVALID_REFRESH_TOKEN' },
+    });
+  });
+
+  it('gives a new sign-in a new deadline', async () => {
+    const session = await registerUser(shortLived);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const again = await loginAgain(shortLived, session.user.email);
+    const next = await shortLived.gql(REFRESH, { token: again.refreshToken });
+    expect(next.body.errors).toBeUndefined();
+  });
+});
+
+describe('reuse detection as a security event', () => {
+  it('reports refresh_token_reuse_detected with user and session, never the token', async () => {
+    const events: SecurityEvent[] = [];
+    const { config, database } = api;
+    const store = createRefreshTokenStore({
+      config,
+      models: database.models,
+      revokedSessions: createRevokedSessionList(config.jwt, database.models),
+      events: (event) => events.push(event),
+    });
+    const session = await registerUser(api);
+    const client = { ip: '203.0.113.7', userAgent: 'replayer' };
+    const next = await store.rotate(session.refreshToken, client);
+    expect(events).toEqual([]);
+
+    await expect(store.rotate(session.refreshToken, client)).rejects.toMatchObject({
+      extensions: { code: 'UNAUTHENTICATED', reason: 'INVALID_REFRESH_TOKEN' },
+    });
+    expect(events).toEqual([
+      {
+        event: 'refresh_token_reuse_detected',
+        userId: session.user.id,
+        sessionId: next.sessionId,
+        ip: '203.0.113.7',
+        userAgent: 'replayer',
+      },
+    ]);
+    const logged = JSON.stringify(events);
+    for (const secret of [session.refreshToken, next.token, hashRefreshToken(next.token)]) {
+      expect(logged).not.toContain(secret);
+    }
+    // The successor died with its family.
+    await expect(store.rotate(next.token, client)).rejects.toMatchObject({
+      extensions: { reason: 'INVALID_REFRESH_TOKEN' },
+    });
   });
 });

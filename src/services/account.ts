@@ -1,0 +1,89 @@
+import type { Models } from '../db';
+import { AuthenticationError } from '../errors';
+import { issueAuthResult, type AuthResult } from './auth';
+import { assertPasswordPolicy, type PasswordHasher } from './password';
+import type { ClientInfo, RefreshTokenStore } from './refreshTokens';
+import type { SecurityEventSink } from './securityEvents';
+import type { AccessTokens } from './tokens';
+import type { Caller, UserService } from './users';
+
+export interface ChangePasswordInput {
+  readonly currentPassword: string;
+  readonly newPassword: string;
+}
+
+export interface AccountService {
+  /**
+   * Replaces the caller's password. Every existing session ends, the calling one included, and
+   * the result starts a new session with a fresh access token: whoever held an old refresh token,
+   * perhaps the reason for the change, is locked out.
+   */
+  changePassword(
+    caller: Caller,
+    input: ChangePasswordInput,
+    client: ClientInfo,
+  ): Promise<AuthResult>;
+  /** Removes the caller's account and every token of it, after checking the password. */
+  deleteAccount(caller: Caller, password: string): Promise<boolean>;
+}
+
+export interface AccountServiceDeps {
+  readonly models: Models;
+  readonly users: UserService;
+  readonly passwords: PasswordHasher;
+  readonly accessTokens: AccessTokens;
+  readonly refreshTokens: RefreshTokenStore;
+  readonly events: SecurityEventSink;
+}
+
+/** What signed-in users do to their own account. */
+export function createAccountService(deps: AccountServiceDeps): AccountService {
+  const { models, users, passwords, accessTokens, refreshTokens, events } = deps;
+  const { User } = models;
+
+  return {
+    async changePassword(caller, { currentPassword, newPassword }, client) {
+      const user = await users.current(caller);
+      assertPasswordPolicy(newPassword, 'newPassword');
+      if (!(await passwords.verify(currentPassword, user.passwordHash))) {
+        throw new AuthenticationError('INVALID_CREDENTIALS');
+      }
+      const passwordHash = await passwords.hash(newPassword);
+      // Conditional on the hash just checked: of two concurrent changes only one applies.
+      const { modifiedCount } = await User.updateOne(
+        { _id: user._id, passwordHash: user.passwordHash },
+        { $set: { passwordHash } },
+      );
+      if (modifiedCount !== 1) throw new AuthenticationError('INVALID_CREDENTIALS');
+      user.passwordHash = passwordHash;
+
+      const sessions = await refreshTokens.revokeAllSessions(user._id, 'password-changed');
+      events({
+        event: 'password_changed',
+        userId: user.id,
+        sessions,
+        reason: 'password-changed',
+        ip: client.ip,
+        userAgent: client.userAgent,
+      });
+      return issueAuthResult(
+        accessTokens,
+        user,
+        await refreshTokens.startSession(user._id, client),
+        true,
+      );
+    },
+
+    async deleteAccount(caller, password) {
+      const user = await users.current(caller);
+      if (!(await passwords.verify(password, user.passwordHash))) {
+        throw new AuthenticationError('INVALID_CREDENTIALS');
+      }
+      // The user first: a refresh racing with us then finds no account and gives up.
+      await User.deleteOne({ _id: user._id });
+      await refreshTokens.deleteAll(user._id);
+      events({ event: 'account_deleted', userId: user.id });
+      return true;
+    },
+  };
+}
