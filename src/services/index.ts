@@ -1,7 +1,9 @@
 import type { Config } from '../config';
 import type { Models } from '../db';
 import { createAuthService, type AuthService } from './auth';
+import { createAuthThrottle } from './authThrottle';
 import { createPasswordHasher } from './password';
+import { createRateLimiter } from './rateLimiter';
 import { createRefreshTokenStore } from './refreshTokens';
 import { createAccessTokens, type AccessTokens } from './tokens';
 import { createUserService, type UserService } from './users';
@@ -21,6 +23,8 @@ export function createServices(config: Config, models: Models): Services {
     passwords: createPasswordHasher(config.bcryptCost),
     accessTokens,
     refreshTokens: createRefreshTokenStore(config, models),
+    throttle: createAuthThrottle(config.rateLimit, createRateLimiter(models)),
+    passwordMinLength: config.passwordMinLength,
   });
   return { auth, users: createUserService(models), accessTokens };
 }
