@@ -1,4 +1,5 @@
 import bcrypt from 'bcrypt';
+import { clientBucket } from '../../src/services/authThrottle';
 import {
   firstError,
   GOOD_PASSWORD,
@@ -339,5 +340,23 @@ describe('throttling per client IP', () => {
     } finally {
       await api.close();
     }
+  });
+});
+
+describe('clientBucket', () => {
+  it.each([
+    ['198.51.100.7', 'ip:198.51.100.7'],
+    ['::ffff:198.51.100.7', 'ip:198.51.100.7'],
+    ['2001:db8:1:2:3:4:5:6', 'ip:2001:db8:1:2::/64'],
+    ['2001:0db8:0000:0002::9', 'ip:2001:db8:0:2::/64'],
+    ['2001:db8::1', 'ip:2001:db8:0:0::/64'],
+    ['::1', 'ip:0:0:0:0::/64'],
+  ])('puts %s in %s', (ip, bucket) => {
+    expect(clientBucket(ip)).toBe(bucket);
+  });
+
+  it('gives every address of one IPv6 /64 the same bucket', () => {
+    expect(clientBucket('2001:db8:aa:bb::1')).toBe(clientBucket('2001:db8:aa:bb:ffff:1:2:3'));
+    expect(clientBucket('2001:db8:aa:bb::1')).not.toBe(clientBucket('2001:db8:aa:bc::1'));
   });
 });
