@@ -1,4 +1,5 @@
 import { KeyObject, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import {
   KeyMaterialError,
   parsePrivateKey,
@@ -49,6 +50,35 @@ export interface JwtConfig {
   readonly clockToleranceSeconds: number;
 }
 
+/** Login throttling (counters live in MongoDB, so every instance shares them). */
+export interface RateLimitConfig {
+  /** LOGIN_MAX_FAILURES, default 5: failed logins per account (normalised email) per window. */
+  readonly loginMaxFailures: number;
+  /** LOGIN_FAILURE_WINDOW, default 15m, in seconds. */
+  readonly loginFailureWindow: number;
+  /** AUTH_IP_LIMIT, default 300: register, login and refresh calls per client IP per window; 0 turns it off. */
+  readonly ipLimit: number;
+  /** AUTH_IP_WINDOW, default 15m, in seconds. */
+  readonly ipWindow: number;
+}
+
+/** Static limits every GraphQL document must pass before it is executed. */
+export interface GraphQLLimitsConfig {
+  /** GRAPHQL_MAX_DEPTH, default 10: nesting of selection sets (introspection's `__schema` exempt). */
+  readonly maxDepth: number;
+  /** GRAPHQL_MAX_ALIASES, default 10: aliased fields per operation. */
+  readonly maxAliases: number;
+  /** GRAPHQL_MAX_DIRECTIVES, default 10: directives per operation. */
+  readonly maxDirectives: number;
+  /** GRAPHQL_MAX_TOKENS, default 1000: lexical tokens per document. */
+  readonly maxTokens: number;
+  /** GRAPHQL_MAX_COST, default 1000: graphql-armor's static cost (introspection's `__schema` exempt). */
+  readonly maxCost: number;
+}
+
+/** Which proxies may set X-Forwarded-For: none, any, a hop count, or addresses/CIDR ranges. */
+export type TrustProxy = boolean | number | readonly string[];
+
 export interface Config {
   /** NODE_ENV, default development. */
   readonly nodeEnv: NodeEnv;
@@ -72,6 +102,19 @@ export interface Config {
   readonly introspection: boolean;
   /** SANDBOX, default on outside production: Apollo Sandbox landing page at the endpoint. */
   readonly sandbox: boolean;
+  readonly rateLimit: RateLimitConfig;
+  readonly graphqlLimits: GraphQLLimitsConfig;
+  /** BODY_LIMIT, default 102400: largest request body in bytes. */
+  readonly bodyLimit: number;
+  /** TRUST_PROXY, default false: whether X-Forwarded-For decides the client IP. */
+  readonly trustProxy: TrustProxy;
+  /**
+   * CORS_ORIGINS: browser origins allowed to call the API (`http://host:*` matches any port).
+   * Default: none in production; localhost on any port and Apollo Studio otherwise.
+   */
+  readonly corsOrigins: readonly string[];
+  /** PASSWORD_MIN_LENGTH, default 8 (8–64): shortest password accepted, in characters. */
+  readonly passwordMinLength: number;
 }
 
 /** Settings of the standalone embedded database (`npm run db`). */
@@ -295,6 +338,76 @@ export function loadConfig(env: Env = process.env): Config {
     bcryptCost,
     introspection: readBool(env, 'INTROSPECTION', !isProduction),
     sandbox: readBool(env, 'SANDBOX', !isProduction),
+    rateLimit: {
+      loginMaxFailures: readInt(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
+      loginFailureWindow: readDuration(env, 'LOGIN_FAILURE_WINDOW', '15m'),
+      ipLimit: readInt(env, 'AUTH_IP_LIMIT', 300, 0, 1_000_000_000),
+      ipWindow: readDuration(env, 'AUTH_IP_WINDOW', '15m'),
+    },
+    graphqlLimits: {
+      maxDepth: readInt(env, 'GRAPHQL_MAX_DEPTH', 10, 1, 1000),
+      maxAliases: readInt(env, 'GRAPHQL_MAX_ALIASES', 10, 0, 1000),
+      maxDirectives: readInt(env, 'GRAPHQL_MAX_DIRECTIVES', 10, 0, 1000),
+      maxTokens: readInt(env, 'GRAPHQL_MAX_TOKENS', 1000, 10, 1_000_000),
+      maxCost: readInt(env, 'GRAPHQL_MAX_COST', 1000, 1, 1_000_000_000),
+    },
+    bodyLimit: readInt(env, 'BODY_LIMIT', 100 * 1024, 1024, 100 * 1024 * 1024),
+    trustProxy: readTrustProxy(env),
+    corsOrigins: readCorsOrigins(env, isProduction),
+    passwordMinLength: readInt(env, 'PASSWORD_MIN_LENGTH', 8, 8, 64),
+  });
+}
+
+// Named ranges proxy-addr understands besides addresses and CIDR blocks.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrRange(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
+function readTrustProxy(env: Env): TrustProxy {
+  const raw = env.TRUST_PROXY?.trim();
+  if (raw === undefined || raw === '') return false;
+  if (/^\d+$/.test(raw)) return readInt(env, 'TRUST_PROXY', 0, 0, 100);
+  if (/^(true|false|yes|no|on|off)$/i.test(raw)) return readBool(env, 'TRUST_PROXY', false);
+  const entries = raw.split(',').map((entry) => entry.trim().toLowerCase());
+  const bad = entries.find((entry) => !isAddressOrRange(entry));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `must be true, false, a hop count, or addresses/CIDR ranges separated by commas (got "${bad}")`,
+    );
+  }
+  return entries;
+}
+
+const DEVELOPMENT_CORS_ORIGINS = [
+  'http://localhost:*',
+  'http://127.0.0.1:*',
+  'http://[::1]:*',
+  'https://studio.apollographql.com',
+];
+const ORIGIN_PATTERN = /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:(\d{1,5}|\*))?$/;
+
+function readCorsOrigins(env: Env, isProduction: boolean): readonly string[] {
+  const raw = env.CORS_ORIGINS?.trim();
+  if (raw === undefined || raw === '') return isProduction ? [] : DEVELOPMENT_CORS_ORIGINS;
+  if (raw.toLowerCase() === 'none') return [];
+  return raw.split(',').map((entry) => {
+    const origin = entry.trim().toLowerCase().replace(/\/$/, '');
+    if (!ORIGIN_PATTERN.test(origin)) {
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `must list origins such as https://app.example.com or http://localhost:* separated by commas (got "${entry.trim()}")`,
+      );
+    }
+    return origin;
   });
 }
 

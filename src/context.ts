@@ -14,9 +14,12 @@ export interface GraphQLContext {
   readonly auth: RequestAuth;
   readonly client: ClientInfo;
   readonly services: Services;
+  /** Fastify's id of the HTTP request, for log lines about it. */
+  readonly requestId: string;
 }
 
 export interface RequestFacts {
+  readonly requestId: string;
   readonly authorization: string | undefined;
   readonly ip: string | null;
   readonly userAgent: string | undefined;
@@ -59,6 +62,7 @@ export function buildContext(services: Services, request: RequestFacts): GraphQL
       userAgent: request.userAgent ? request.userAgent.slice(0, MAX_USER_AGENT_LENGTH) : null,
     },
     services,
+    requestId: request.requestId,
   };
 }
 

@@ -1,4 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
+import { rateLimitHitModel, type RateLimitHitModel } from './models/RateLimitHit';
 import { refreshTokenModel, type RefreshTokenModel } from './models/RefreshToken';
 import { userModel, type UserModel } from './models/User';
 
@@ -6,6 +7,7 @@ import { userModel, type UserModel } from './models/User';
 export interface Models {
   readonly User: UserModel;
   readonly RefreshToken: RefreshTokenModel;
+  readonly RateLimitHit: RateLimitHitModel;
 }
 
 export interface Database {
@@ -42,8 +44,13 @@ export async function connectDatabase(
   const models: Models = {
     User: userModel(connection),
     RefreshToken: refreshTokenModel(connection),
+    RateLimitHit: rateLimitHitModel(connection),
   };
-  await Promise.all([models.User.createIndexes(), models.RefreshToken.createIndexes()]);
+  await Promise.all([
+    models.User.createIndexes(),
+    models.RefreshToken.createIndexes(),
+    models.RateLimitHit.createIndexes(),
+  ]);
 
   return {
     connection,

@@ -1,3 +1,4 @@
+import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 
 /** `extensions.code` values a client can branch on (DESIGN §2). */
@@ -101,5 +102,31 @@ export function isClientError(error: unknown): error is GraphQLError {
     error instanceof UserInputError ||
     error instanceof RateLimitedError ||
     error instanceof InternalError
+  );
+}
+
+// Request-shape errors Apollo raises before execution; their messages describe the client's own
+// query and are safe to return.
+const REQUEST_ERROR_CODES = new Set<string>([
+  ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
+  ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,
+  ApolloServerErrorCode.BAD_USER_INPUT,
+  ApolloServerErrorCode.BAD_REQUEST,
+  ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
+]);
+
+/**
+ * True for Apollo's own errors about the request itself (parse, validation, variable coercion),
+ * which never come from a resolver and may be shown as they are.
+ */
+export function isRequestError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError)) return false;
+  const code = error.extensions.code;
+  return (
+    typeof code === 'string' &&
+    REQUEST_ERROR_CODES.has(code) &&
+    unwrapResolverError(error) === error
   );
 }

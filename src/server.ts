@@ -1,14 +1,19 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
+import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyCors from '@fastify/cors';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import type { Config } from './config';
+import type { Config, TrustProxy } from './config';
 import { buildContext, type GraphQLContext } from './context';
 import type { Database } from './db';
-import { InternalError, isClientError } from './errors';
+import { corsOriginMatcher } from './corsOrigins';
+import { InternalError, isClientError, isRequestError } from './errors';
+import { errorLoggingPlugin } from './plugins/errorLogging';
+import { createQueryLimits } from './plugins/queryLimits';
+import { retryAfterHeaderPlugin } from './plugins/retryAfterHeader';
 import { buildSchema } from './schema';
 import { createServices, type Services } from './services';
 
@@ -38,20 +43,19 @@ const GRAPHQL_PATH = '/graphql';
 const MAX_HEADER_BYTES = 128 * 1024;
 // Verifiers may cache the key set this long; a new key is published before it signs anything.
 const JWKS_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=60';
-// Request-shape errors Apollo raises before execution; their messages describe the client's own
-// query and are safe to return.
-const REQUEST_ERROR_CODES = new Set<string>([
-  ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
-  ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,
-  ApolloServerErrorCode.BAD_USER_INPUT,
-  ApolloServerErrorCode.BAD_REQUEST,
-  ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE,
-  ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
-  ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
-]);
+// graphql-js hints such as `Did you mean "email"?` reveal schema names that introspection hides.
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
 
-/** Returns our own errors as they are and masks everything else (DESIGN §2). */
-export function createErrorFormatter(logger: FastifyBaseLogger) {
+export interface ErrorFormatterOptions {
+  /** Strip "Did you mean …?" hints from request errors (production, or introspection off). */
+  readonly hideSuggestions: boolean;
+}
+
+/**
+ * Returns our own errors as they are and masks everything else (DESIGN §2). Masked errors are
+ * logged with their request id by {@link errorLoggingPlugin}.
+ */
+export function createErrorFormatter(options: ErrorFormatterOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (isClientError(original)) {
@@ -62,13 +66,14 @@ export function createErrorFormatter(logger: FastifyBaseLogger) {
         extensions: original.extensions,
       };
     }
-    const code = formatted.extensions?.code;
-    if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code) && original === error) {
+    if (isRequestError(error)) {
       const extensions = { ...formatted.extensions };
       delete extensions.stacktrace;
-      return { ...formatted, extensions };
+      const message = options.hideSuggestions
+        ? formatted.message.replace(SUGGESTION, '')
+        : formatted.message;
+      return { ...formatted, message, extensions };
     }
-    logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
     const masked = new InternalError();
     return {
       message: masked.message,
@@ -77,6 +82,14 @@ export function createErrorFormatter(logger: FastifyBaseLogger) {
       extensions: masked.extensions,
     };
   };
+}
+
+function fastifyTrustProxy(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  // Fastify takes a hop count at run time, but its types do not; proxy-addr counts hops from 0.
+  if (typeof trust === 'number') return (_address: string, hop: number) => hop < trust;
+  return typeof trust === 'boolean' ? trust : [...trust];
 }
 
 /**
@@ -89,8 +102,9 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     logger: { level: options.logLevel ?? 'info' },
     // Per-request log lines cost throughput; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 256 * 1024,
-    trustProxy: false,
+    bodyLimit: config.bodyLimit,
+    // Only then does X-Forwarded-For decide request.ip, and so the per-IP throttle.
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     http: { maxHeaderSize: MAX_HEADER_BYTES },
   });
   const services = createServices(config, database.models, {
@@ -103,8 +117,11 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     done();
   });
   app.addHook('onClose', () => services.tokenPurge.stop());
+  const limits = createQueryLimits(config.graphqlLimits);
   const plugins: ApolloServerPlugin<GraphQLContext>[] = [
     fastifyApolloDrainPlugin(app),
+    errorLoggingPlugin(app.log),
+    retryAfterHeaderPlugin(),
     config.sandbox
       ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
       : ApolloServerPluginLandingPageDisabled(),
@@ -113,10 +130,27 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     schema: options.schema ?? buildSchema(),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
-    formatError: createErrorFormatter(app.log),
+    formatError: createErrorFormatter({
+      hideSuggestions: config.isProduction || !config.introspection,
+    }),
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    // Both are Apollo's defaults, stated because the protections depend on them: no JSON arrays of
+    // operations, and no simple (CORS-safelisted) requests that a browser sends cross-site.
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    logger: app.log,
     plugins,
   });
   await apollo.start();
+
+  await app.register(fastifyCors, {
+    origin: corsOriginMatcher(config.corsOrigins),
+    methods: ['GET', 'POST'],
+    // Bearer tokens, not cookies: browsers need no credentials mode, only these headers readable.
+    exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
+    maxAge: 600,
+  });
 
   app.get('/health', () => Promise.resolve({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
@@ -140,6 +174,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
         authorization: request.headers.authorization,
         ip: request.ip ?? null,
         userAgent: request.headers['user-agent'],
+        requestId: request.id,
       });
       if (context.auth.status === 'rejected')
         void reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);

@@ -237,3 +237,74 @@ describe('loadDbServerConfig', () => {
     expect(loadDbServerConfig({})).toEqual({ port: 27017, dataDir: '.data/db', engine: 'auto' });
   });
 });
+
+describe('abuse-resistance settings', () => {
+  const production = {
+    NODE_ENV: 'production',
+    MONGODB_URI: 'mongodb://db:27017/app',
+    JWT_SECRET: STRONG_SECRET,
+  };
+
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.rateLimit).toEqual({
+      loginMaxFailures: 5,
+      loginFailureWindow: 900,
+      ipLimit: 300,
+      ipWindow: 900,
+    });
+    expect(config.graphqlLimits).toEqual({
+      maxDepth: 10,
+      maxAliases: 10,
+      maxDirectives: 10,
+      maxTokens: 1000,
+      maxCost: 1000,
+    });
+    expect(config).toMatchObject({ bodyLimit: 102400, trustProxy: false, passwordMinLength: 8 });
+    expect(Object.isFrozen(config.rateLimit)).toBe(true);
+  });
+
+  it('allows localhost origins in development and none in production', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([
+      'http://localhost:*',
+      'http://127.0.0.1:*',
+      'http://[::1]:*',
+      'https://studio.apollographql.com',
+    ]);
+    expect(loadConfig(production).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'none' }).corsOrigins).toEqual([]);
+    expect(
+      loadConfig({ ...production, CORS_ORIGINS: 'https://App.example.com/, http://localhost:*' })
+        .corsOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:*']);
+  });
+
+  it.each([
+    ['', false],
+    ['false', false],
+    ['true', true],
+    ['2', 2],
+    ['10.0.0.0/8, 192.168.1.1', ['10.0.0.0/8', '192.168.1.1']],
+    ['loopback,::1', ['loopback', '::1']],
+  ])('reads TRUST_PROXY=%p', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it.each([
+    [{ LOGIN_MAX_FAILURES: '0' }, 'LOGIN_MAX_FAILURES'],
+    [{ LOGIN_FAILURE_WINDOW: 'soon' }, 'LOGIN_FAILURE_WINDOW'],
+    [{ AUTH_IP_LIMIT: '-1' }, 'AUTH_IP_LIMIT'],
+    [{ AUTH_IP_WINDOW: '0' }, 'AUTH_IP_WINDOW'],
+    [{ GRAPHQL_MAX_DEPTH: 'deep' }, 'GRAPHQL_MAX_DEPTH'],
+    [{ GRAPHQL_MAX_TOKENS: '5' }, 'GRAPHQL_MAX_TOKENS'],
+    [{ BODY_LIMIT: '100kb' }, 'BODY_LIMIT'],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: 'proxy.internal' }, 'TRUST_PROXY'],
+    [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS'],
+    [{ PASSWORD_MIN_LENGTH: '6' }, 'PASSWORD_MIN_LENGTH'],
+  ])('refuses %p with one message naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+  });
+});

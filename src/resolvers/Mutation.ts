@@ -17,7 +17,7 @@ export const Mutation: MutationResolvers = {
       context.client,
     ),
   deleteAccount: (_root, { password }, context) =>
-    context.services.account.deleteAccount(requireClaims(context), password),
+    context.services.account.deleteAccount(requireClaims(context), password, context.client),
   setUserRoles: (_root, { userId, roles }, context) =>
     context.services.users.setRoles(userId, roles),
 };

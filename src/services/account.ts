@@ -4,6 +4,7 @@ import { issueAuthResult, type AuthResult } from './auth';
 import { assertPasswordPolicy, type PasswordHasher } from './password';
 import type { ClientInfo, RefreshTokenStore } from './refreshTokens';
 import type { SecurityEventSink } from './securityEvents';
+import type { AuthThrottle } from './authThrottle';
 import type { AccessTokens } from './tokens';
 import type { Caller, UserService } from './users';
 
@@ -24,7 +25,7 @@ export interface AccountService {
     client: ClientInfo,
   ): Promise<AuthResult>;
   /** Removes the caller's account and every token of it, after checking the password. */
-  deleteAccount(caller: Caller, password: string): Promise<boolean>;
+  deleteAccount(caller: Caller, password: string, client: ClientInfo): Promise<boolean>;
 }
 
 export interface AccountServiceDeps {
@@ -34,20 +35,29 @@ export interface AccountServiceDeps {
   readonly accessTokens: AccessTokens;
   readonly refreshTokens: RefreshTokenStore;
   readonly events: SecurityEventSink;
+  /** Password checks here count against the same per-account throttle as login. */
+  readonly throttle: AuthThrottle;
+  readonly passwordMinLength: number;
 }
 
 /** What signed-in users do to their own account. */
 export function createAccountService(deps: AccountServiceDeps): AccountService {
-  const { models, users, passwords, accessTokens, refreshTokens, events } = deps;
+  const { models, users, passwords, accessTokens, refreshTokens, events, throttle } = deps;
+
+  // A stolen access token must not become a way around login throttling to guess the password.
+  async function checkPassword(email: string, password: string, hash: string, client: ClientInfo) {
+    await throttle.countLoginAttempt(email, client);
+    if (!(await passwords.verify(password, hash)))
+      throw new AuthenticationError('INVALID_CREDENTIALS');
+    await throttle.loginSucceeded(email);
+  }
   const { User } = models;
 
   return {
     async changePassword(caller, { currentPassword, newPassword }, client) {
       const user = await users.current(caller);
-      assertPasswordPolicy(newPassword, 'newPassword');
-      if (!(await passwords.verify(currentPassword, user.passwordHash))) {
-        throw new AuthenticationError('INVALID_CREDENTIALS');
-      }
+      assertPasswordPolicy(newPassword, 'newPassword', deps.passwordMinLength);
+      await checkPassword(user.email, currentPassword, user.passwordHash, client);
       const passwordHash = await passwords.hash(newPassword);
       // Conditional on the hash just checked: of two concurrent changes only one applies.
       const { modifiedCount } = await User.updateOne(
@@ -74,11 +84,9 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       );
     },
 
-    async deleteAccount(caller, password) {
+    async deleteAccount(caller, password, client) {
       const user = await users.current(caller);
-      if (!(await passwords.verify(password, user.passwordHash))) {
-        throw new AuthenticationError('INVALID_CREDENTIALS');
-      }
+      await checkPassword(user.email, password, user.passwordHash, client);
       // The user first: a refresh racing with us then finds no account and gives up.
       await User.deleteOne({ _id: user._id });
       await refreshTokens.deleteAll(user._id);

@@ -1,6 +1,7 @@
 import type { Models } from '../db';
 import { AuthenticationError, UserInputError } from '../errors';
 import type { UserDocument } from '../models/User';
+import type { AuthThrottle } from './authThrottle';
 import { isValidEmail, normaliseEmail, parseEmail } from './email';
 import { assertPasswordPolicy, type PasswordHasher } from './password';
 import type { ClientInfo, IssuedRefreshToken, RefreshTokenStore } from './refreshTokens';
@@ -39,6 +40,9 @@ export interface AuthServiceDeps {
   readonly passwords: PasswordHasher;
   readonly accessTokens: AccessTokens;
   readonly refreshTokens: RefreshTokenStore;
+  readonly throttle: AuthThrottle;
+  /** PASSWORD_MIN_LENGTH. */
+  readonly passwordMinLength: number;
 }
 
 const MAX_NAME_LENGTH = 100;
@@ -85,15 +89,16 @@ export function issueAuthResult(
 
 /** Registration, login, refresh and logout: the flows behind the public mutations. */
 export function createAuthService(deps: AuthServiceDeps): AuthService {
-  const { models, passwords, accessTokens, refreshTokens } = deps;
+  const { models, passwords, accessTokens, refreshTokens, throttle } = deps;
   const { User } = models;
   const payload = (user: UserDocument, session: IssuedRefreshToken, fresh: boolean) =>
     issueAuthResult(accessTokens, user, session, fresh);
 
   return {
     async register(input, client) {
+      await throttle.countClient(client);
       const email = parseEmail(input.email);
-      assertPasswordPolicy(input.password);
+      assertPasswordPolicy(input.password, 'password', deps.passwordMinLength);
       const name = parseName(input.name);
       // Saves a bcrypt hash on the common case; the unique index below is what really decides.
       if (await User.exists({ email })) throw emailTaken();
@@ -110,16 +115,20 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
 
     async login(input, client) {
       const email = normaliseEmail(input.email);
+      // Before any lookup or hash: a throttled attempt costs nothing and says nothing.
+      await throttle.countLoginAttempt(email, client);
       const user = isValidEmail(email) ? await User.findOne({ email }) : null;
       // Unknown email and wrong password cost one bcrypt comparison each and fail identically.
       const ok = user
         ? await passwords.verify(input.password, user.passwordHash)
         : await passwords.verifyAgainstDummy(input.password);
       if (!user || !ok) throw new AuthenticationError('INVALID_CREDENTIALS');
+      await throttle.loginSucceeded(email);
       return payload(user, await refreshTokens.startSession(user._id, client), true);
     },
 
     async refresh(refreshToken, client) {
+      await throttle.countClient(client);
       const next = await refreshTokens.rotate(refreshToken, client);
       const user = await User.findById(next.userId);
       if (!user) {

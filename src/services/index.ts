@@ -2,7 +2,9 @@ import type { Config } from '../config';
 import type { Models } from '../db';
 import { createAccountService, type AccountService } from './account';
 import { createAuthService, type AuthService } from './auth';
+import { createAuthThrottle } from './authThrottle';
 import { createPasswordHasher } from './password';
+import { createRateLimiter } from './rateLimiter';
 import { createRefreshTokenStore } from './refreshTokens';
 import { createRevokedSessionList } from './revokedSessions';
 import { ignoreSecurityEvents, logSecurityEvents, type EventLogger } from './securityEvents';
@@ -44,7 +46,15 @@ export function createServices(
   const revokedSessions = createRevokedSessionList(config.jwt, models);
   const refreshTokens = createRefreshTokenStore({ config, models, revokedSessions, events });
   const users = createUserService(models);
-  const auth = createAuthService({ models, passwords, accessTokens, refreshTokens });
+  const throttle = createAuthThrottle(config.rateLimit, createRateLimiter(models));
+  const auth = createAuthService({
+    models,
+    passwords,
+    accessTokens,
+    refreshTokens,
+    throttle,
+    passwordMinLength: config.passwordMinLength,
+  });
   return {
     auth,
     users,
@@ -56,6 +66,8 @@ export function createServices(
       accessTokens,
       refreshTokens,
       events,
+      throttle,
+      passwordMinLength: config.passwordMinLength,
     }),
     accessTokens,
     tokenPurge: createTokenPurge({

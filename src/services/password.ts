@@ -1,19 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { UserInputError } from '../errors';
+import { isCommonPassword } from './commonPasswords';
 
-/** Minimum password length in characters (NIST SP 800-63B asks for at least 8). */
+/** Default minimum password length in characters (NIST SP 800-63B asks for at least 8). */
 export const MIN_PASSWORD_LENGTH = 8;
 /** bcrypt reads at most 72 bytes and silently ignores the rest, so longer passwords are refused. */
 export const MAX_PASSWORD_BYTES = 72;
 
-/** Refuses a password that is too short or longer than bcrypt can take, naming the input `field`. */
-export function assertPasswordPolicy(password: string, field = 'password'): void {
-  if ([...password].length < MIN_PASSWORD_LENGTH) {
+/**
+ * Refuses a password that is shorter than `minLength` characters, longer than bcrypt can take, or
+ * on the bundled list of common passwords, naming the input `field`.
+ */
+export function assertPasswordPolicy(
+  password: string,
+  field = 'password',
+  minLength = MIN_PASSWORD_LENGTH,
+): void {
+  if ([...password].length < minLength) {
     throw new UserInputError(
       'WEAK_PASSWORD',
       field,
-      `The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`,
+      `The password must be at least ${minLength} characters long.`,
     );
   }
   if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
@@ -21,6 +29,13 @@ export function assertPasswordPolicy(password: string, field = 'password'): void
       'PASSWORD_TOO_LONG',
       field,
       `The password must be at most ${MAX_PASSWORD_BYTES} bytes long (UTF-8).`,
+    );
+  }
+  if (isCommonPassword(password)) {
+    throw new UserInputError(
+      'WEAK_PASSWORD',
+      field,
+      'This password is too common and easy to guess. Please choose another.',
     );
   }
 }

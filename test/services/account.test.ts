@@ -124,6 +124,27 @@ describe('changePassword', () => {
     },
   );
 
+  it('counts wrong current passwords against the login throttle of the account', async () => {
+    const session = await registerUser(api);
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const response = await changePassword(
+        session.accessToken,
+        `wrong guess ${attempt}`,
+        NEW_PASSWORD,
+      );
+      expectError(response, { code: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
+    }
+    const throttled = await changePassword(session.accessToken, GOOD_PASSWORD, NEW_PASSWORD);
+    expectError(throttled, { code: 'RATE_LIMITED' });
+    expect(throttled.headers.get('retry-after')).toBe(
+      String(firstError(throttled).extensions?.retryAfter),
+    );
+    // The same counter guards login and deleteAccount: a stolen access token is no way around it.
+    expectError(await login(session.user.email, GOOD_PASSWORD), { code: 'RATE_LIMITED' });
+    expectError(await deleteAccount(session.accessToken), { code: 'RATE_LIMITED' });
+    expect(await api.database.models.User.exists({ _id: session.user.id })).not.toBeNull();
+  });
+
   it('works with a refreshed (not fresh) access token, since it checks the password itself', async () => {
     const session = await registerUser(api);
     const rotated = (await refresh(api, session.refreshToken)).body.data!.refreshToken;
