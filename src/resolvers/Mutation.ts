@@ -19,5 +19,5 @@ export const Mutation: MutationResolvers = {
   deleteAccount: (_root, { password }, context) =>
     context.services.account.deleteAccount(requireClaims(context), password, context.client),
   setUserRoles: (_root, { userId, roles }, context) =>
-    context.services.users.setRoles(userId, roles),
+    context.services.users.setRoles(requireClaims(context), userId, roles),
 };

@@ -1,6 +1,6 @@
 import { isValidObjectId } from 'mongoose';
 import type { Models } from '../db';
-import { AuthenticationError, UserInputError } from '../errors';
+import { AuthenticationError, ForbiddenError, UserInputError } from '../errors';
 import type { RoleName, UserDocument } from '../models/User';
 import { normaliseEmail } from './email';
 import { isSessionRevoked } from './revokedSessions';
@@ -17,10 +17,15 @@ export interface UserService {
    * longer exists or the token's session was revoked.
    */
   current(caller: Caller): Promise<UserDocument>;
+  /**
+   * The caller, who must be an ADMIN now: the stored roles decide, not the token's, so a demoted
+   * admin or a revoked session loses admin powers at once rather than when the token expires.
+   */
+  currentAdmin(caller: Caller): Promise<UserDocument>;
   /** Users by creation order, for administrators. */
-  list(limit: number, offset: number): Promise<UserDocument[]>;
+  list(caller: Caller, limit: number, offset: number): Promise<UserDocument[]>;
   /** Replaces a user's roles; takes effect in access tokens issued from now on. */
-  setRoles(userId: string, roles: readonly RoleName[]): Promise<UserDocument>;
+  setRoles(caller: Caller, userId: string, roles: readonly RoleName[]): Promise<UserDocument>;
   /** Same as {@link setRoles}, by email (the CLI's way to make the first ADMIN). */
   setRolesByEmail(email: string, roles: readonly RoleName[]): Promise<UserDocument | null>;
 }
@@ -34,16 +39,26 @@ function uniqueRoles(roles: readonly RoleName[]): RoleName[] {
 /** Reading and administering user accounts. */
 export function createUserService(models: Models): UserService {
   const { User } = models;
-  return {
-    async current({ sub, sid }) {
-      const user = isValidObjectId(sub) ? await User.findById(sub) : null;
-      if (!user || isSessionRevoked(user, sid)) {
-        throw new AuthenticationError('INVALID_TOKEN');
-      }
-      return user;
-    },
 
-    async list(limit, offset) {
+  async function current({ sub, sid }: Caller): Promise<UserDocument> {
+    const user = isValidObjectId(sub) ? await User.findById(sub) : null;
+    if (!user || isSessionRevoked(user, sid)) {
+      throw new AuthenticationError('INVALID_TOKEN');
+    }
+    return user;
+  }
+
+  async function currentAdmin(caller: Caller): Promise<UserDocument> {
+    const actor = await current(caller);
+    if (!actor.roles.includes('ADMIN')) throw new ForbiddenError('MISSING_ROLE');
+    return actor;
+  }
+
+  return {
+    current,
+    currentAdmin,
+
+    async list(caller, limit, offset) {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
         throw new UserInputError(
           'INVALID_ARGUMENT',
@@ -54,10 +69,12 @@ export function createUserService(models: Models): UserService {
       if (!Number.isInteger(offset) || offset < 0) {
         throw new UserInputError('INVALID_ARGUMENT', 'offset', 'offset must be 0 or more.');
       }
+      await currentAdmin(caller);
       return User.find().sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit);
     },
 
-    async setRoles(userId, roles) {
+    async setRoles(caller, userId, roles) {
+      await currentAdmin(caller);
       if (!isValidObjectId(userId)) {
         throw new UserInputError('INVALID_ID', 'userId', 'No user has this id.');
       }

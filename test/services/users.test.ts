@@ -74,6 +74,53 @@ describe('users', () => {
   });
 });
 
+describe('admin fields check the stored account, not only the token', () => {
+  async function freshAdmin(): Promise<AuthPayload> {
+    const registered = await registerUser(api);
+    await api.database.models.User.updateOne(
+      { _id: registered.user.id },
+      { $set: { roles: ['USER', 'ADMIN'] } },
+    );
+    const response = await api.gql<{ login: AuthPayload }>(LOGIN, {
+      input: { email: registered.user.email, password: GOOD_PASSWORD },
+    });
+    return response.body.data!.login;
+  }
+
+  it('refuses a demoted admin at once, although the token still says ADMIN', async () => {
+    const demoted = await freshAdmin();
+    expect((await api.gql(USERS, {}, { token: demoted.accessToken })).body.errors).toBeUndefined();
+    await api.gql(
+      SET_ROLES,
+      { userId: demoted.user.id, roles: ['USER'] },
+      { token: admin.accessToken },
+    );
+
+    const list = await api.gql(USERS, {}, { token: demoted.accessToken });
+    expect(firstError(list)).toMatchObject({
+      path: ['users'],
+      extensions: { code: 'FORBIDDEN', reason: 'MISSING_ROLE' },
+    });
+    const grant = await api.gql(
+      SET_ROLES,
+      { userId: demoted.user.id, roles: ['USER', 'ADMIN'] },
+      { token: demoted.accessToken },
+    );
+    expect(firstError(grant).extensions).toEqual({ code: 'FORBIDDEN', reason: 'MISSING_ROLE' });
+    const stored = await api.database.models.User.findById(demoted.user.id).lean();
+    expect(stored?.roles).toEqual(['USER']);
+  });
+
+  it('refuses the access token of an admin session that was logged out', async () => {
+    const loggedOut = await freshAdmin();
+    await api.gql(`mutation($t: String!) { logout(refreshToken: $t) }`, {
+      t: loggedOut.refreshToken,
+    });
+    const list = await api.gql(USERS, {}, { token: loggedOut.accessToken });
+    expect(firstError(list).extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+});
+
 describe('setUserRoles', () => {
   it('lets an ADMIN grant ADMIN, effective in the next access token', async () => {
     const target = await registerUser(api);
