@@ -3,12 +3,21 @@ import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/error
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import type { Config } from './config';
+import { createAuditLog } from './audit';
+import type { Config, LogLevel } from './config';
 import { buildContext, type GraphQLContext } from './context';
 import type { Database } from './db';
 import { InternalError, isClientError } from './errors';
+import { loggerOptions, pathOf, type LogStream } from './logger';
+import { REQUEST_ID_HEADER, requestIdFrom } from './requestId';
+import { currentRequestScope, runInRequestScope, type RequestScope } from './requestScope';
 import { buildSchema } from './schema';
 import { createServices, type Services } from './services';
 
@@ -16,8 +25,10 @@ export interface ServerOptions {
   readonly database: Database;
   /** Replaces the API schema (tests of the directive use their own). */
   readonly schema?: GraphQLSchema;
-  /** Pino log level; `silent` in tests. */
-  readonly logLevel?: string;
+  /** Pino log level (LOG_LEVEL by default); `silent` in tests. */
+  readonly logLevel?: LogLevel;
+  /** Where JSON log lines go; stdout by default. */
+  readonly logStream?: LogStream;
 }
 
 export interface AppServer {
@@ -25,7 +36,11 @@ export interface AppServer {
   readonly services: Services;
   /** Starts listening; resolves to the base URL (for example http://127.0.0.1:4000). */
   listen(port?: number, host?: string): Promise<string>;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and waits for in-flight requests. After `deadlineMs` the
+   * connections still open are cut; resolves to false when that was needed.
+   */
+  close(deadlineMs?: number): Promise<boolean>;
 }
 
 /** RFC 6750 §3.1: tells the client its bearer token was rejected. */
@@ -42,6 +57,21 @@ const REQUEST_ERROR_CODES = new Set<string>([
   ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
   ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
 ]);
+
+const PROBE_PATHS = new Set(['/health', '/ready']);
+
+/** Names the GraphQL operation of the request in its log line (never its variables). */
+const operationNamePlugin: ApolloServerPlugin<GraphQLContext> = {
+  requestDidStart() {
+    return Promise.resolve({
+      didResolveOperation({ operationName }) {
+        const scope = currentRequestScope();
+        if (scope && operationName) scope.operation = operationName;
+        return Promise.resolve();
+      },
+    });
+  },
+};
 
 /** Returns our own errors as they are and masks everything else (DESIGN §2). */
 export function createErrorFormatter(logger: FastifyBaseLogger) {
@@ -61,7 +91,10 @@ export function createErrorFormatter(logger: FastifyBaseLogger) {
       delete extensions.stacktrace;
       return { ...formatted, extensions };
     }
-    logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
+    logger.error(
+      { err: original, path: formatted.path, reqId: currentRequestScope()?.requestId },
+      'unexpected error while resolving',
+    );
     const masked = new InternalError();
     return {
       message: masked.message,
@@ -79,15 +112,17 @@ export function createErrorFormatter(logger: FastifyBaseLogger) {
 export async function createServer(config: Config, options: ServerOptions): Promise<AppServer> {
   const { database } = options;
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info' },
-    // Per-request log lines cost throughput; errors are still logged.
+    logger: loggerOptions(options.logLevel ?? config.logLevel, options.logStream),
+    // One line per request, written below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (request) => requestIdFrom(request.headers[REQUEST_ID_HEADER]),
     bodyLimit: 256 * 1024,
     trustProxy: false,
   });
-  const services = createServices(config, database.models);
+  const services = createServices(config, database.models, createAuditLog(app.log));
   const plugins: ApolloServerPlugin<GraphQLContext>[] = [
     fastifyApolloDrainPlugin(app),
+    operationNamePlugin,
     config.sandbox
       ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
       : ApolloServerPluginLandingPageDisabled(),
@@ -96,10 +131,41 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     schema: options.schema ?? buildSchema(),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    // Shutdown belongs to src/index.ts; Apollo's own handler would re-raise the signal and kill
+    // the process before in-flight requests finish.
+    stopOnTerminationSignals: false,
     formatError: createErrorFormatter(app.log),
     plugins,
   });
   await apollo.start();
+
+  const scopes = new WeakMap<FastifyRequest, RequestScope>();
+  let closing = false;
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    const scope: RequestScope = { requestId: request.id };
+    scopes.set(request, scope);
+    runInRequestScope(scope, done);
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    // Answers finished during shutdown also end their keep-alive connection, so the server can
+    // close as soon as the last one is out instead of waiting for clients to hang up.
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const line = {
+      method: request.method,
+      path: pathOf(request.url),
+      operation: scopes.get(request)?.operation,
+      statusCode: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime),
+    };
+    // Probes arrive every few seconds from every load balancer; they are not news.
+    if (PROBE_PATHS.has(line.path)) request.log.debug(line, 'request completed');
+    else request.log.info(line, 'request completed');
+    done();
+  });
 
   app.get('/health', () => Promise.resolve({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
@@ -120,6 +186,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
         ip: request.ip ?? null,
         userAgent: request.headers['user-agent'],
       });
+      const scope = currentRequestScope();
+      if (scope && context.auth.status === 'authenticated') scope.actorId = context.auth.claims.sub;
       if (context.auth.status === 'rejected')
         void reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);
       return Promise.resolve(context);
@@ -135,8 +203,23 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       const actualPort = typeof address === 'object' && address ? address.port : port;
       return `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
     },
-    async close() {
-      await app.close();
+    async close(deadlineMs = Infinity) {
+      closing = true;
+      let cut = false;
+      const timer = Number.isFinite(deadlineMs)
+        ? setTimeout(() => {
+            cut = true;
+            app.log.warn({ deadlineMs }, 'shutdown deadline passed: closing open connections');
+            app.server.closeAllConnections();
+          }, deadlineMs)
+        : undefined;
+      try {
+        await app.close();
+        await apollo.stop();
+      } finally {
+        clearTimeout(timer);
+      }
+      return !cut;
     },
   };
 }

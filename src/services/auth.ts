@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit';
 import type { Models } from '../db';
 import { AuthenticationError, UserInputError } from '../errors';
 import type { UserDocument } from '../models/User';
@@ -39,6 +40,7 @@ export interface AuthServiceDeps {
   readonly passwords: PasswordHasher;
   readonly accessTokens: AccessTokens;
   readonly refreshTokens: RefreshTokenStore;
+  readonly audit: AuditLog;
 }
 
 const MAX_NAME_LENGTH = 100;
@@ -62,7 +64,7 @@ function emailTaken(): UserInputError {
 
 /** Registration, login, refresh and logout: the flows behind the public mutations. */
 export function createAuthService(deps: AuthServiceDeps): AuthService {
-  const { models, passwords, accessTokens, refreshTokens } = deps;
+  const { models, passwords, accessTokens, refreshTokens, audit } = deps;
   const { User } = models;
 
   function payload(user: UserDocument, session: IssuedRefreshToken, fresh: boolean): AuthResult {
@@ -107,8 +109,18 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       const ok = user
         ? await passwords.verify(input.password, user.passwordHash)
         : await passwords.verifyAgainstDummy(input.password);
-      if (!user || !ok) throw new AuthenticationError('INVALID_CREDENTIALS');
-      return payload(user, await refreshTokens.startSession(user._id, client), true);
+      if (!user || !ok) {
+        // The address only when it is one: people type passwords into the email field.
+        audit('login_failed', {
+          userId: user?.id,
+          email: user || !isValidEmail(email) ? undefined : email,
+          ip: client.ip,
+        });
+        throw new AuthenticationError('INVALID_CREDENTIALS');
+      }
+      const session = await refreshTokens.startSession(user._id, client);
+      audit('login_succeeded', { userId: user.id, sessionId: session.sessionId, ip: client.ip });
+      return payload(user, session, true);
     },
 
     async refresh(refreshToken, client) {

@@ -1,3 +1,4 @@
+import { silentAuditLog, type AuditLog } from '../audit';
 import type { Config } from '../config';
 import type { Models } from '../db';
 import { createAuthService, type AuthService } from './auth';
@@ -13,14 +14,19 @@ export interface Services {
   readonly accessTokens: AccessTokens;
 }
 
-/** Wires the services of one server instance to its configuration and models. */
-export function createServices(config: Config, models: Models): Services {
+/** Wires the services of one server instance to its configuration, models and audit log. */
+export function createServices(
+  config: Config,
+  models: Models,
+  audit: AuditLog = silentAuditLog,
+): Services {
   const accessTokens = createAccessTokens(config.jwt);
   const auth = createAuthService({
     models,
     passwords: createPasswordHasher(config.bcryptCost),
     accessTokens,
-    refreshTokens: createRefreshTokenStore(config, models),
+    refreshTokens: createRefreshTokenStore(config, models, audit),
+    audit,
   });
-  return { auth, users: createUserService(models), accessTokens };
+  return { auth, users: createUserService(models, audit), accessTokens };
 }

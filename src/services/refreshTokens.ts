@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Types } from 'mongoose';
+import { silentAuditLog, type AuditLog } from '../audit';
 import type { Config } from '../config';
 import type { Models } from '../db';
 import { AuthenticationError } from '../errors';
@@ -50,12 +51,20 @@ function isDuplicateKeyError(error: unknown): boolean {
   );
 }
 
+function reuseFields(token: RefreshTokenDocument, client: ClientInfo) {
+  return { userId: token.userId.toString(), sessionId: token.familyId, ip: client.ip };
+}
+
 function earliest(a: Date, b: Date): Date {
   return a.getTime() <= b.getTime() ? a : b;
 }
 
 /** Opaque, rotating refresh tokens stored as SHA-256 hashes (DESIGN §3). */
-export function createRefreshTokenStore(config: Config, models: Models): RefreshTokenStore {
+export function createRefreshTokenStore(
+  config: Config,
+  models: Models,
+  audit: AuditLog = silentAuditLog,
+): RefreshTokenStore {
   const { RefreshToken } = models;
   const invalid = (): AuthenticationError => new AuthenticationError('INVALID_REFRESH_TOKEN');
 
@@ -119,6 +128,7 @@ export function createRefreshTokenStore(config: Config, models: Models): Refresh
       if (current.usedAt) {
         // Reuse of an exchanged token: either the client or a thief holds a stale copy, and we
         // cannot tell which, so the whole family goes (RFC 9700 §4.14.2).
+        audit('refresh_token_reuse_detected', reuseFields(current, client));
         await revokeSession(current.familyId, 'reuse');
         throw invalid();
       }
@@ -138,6 +148,10 @@ export function createRefreshTokenStore(config: Config, models: Models): Refresh
       } catch (error) {
         // The unique `rotatedFrom` index let a concurrent exchange of the same token win.
         if (!isDuplicateKeyError(error)) throw error;
+        audit('refresh_token_reuse_detected', {
+          ...reuseFields(current, client),
+          concurrent: true,
+        });
         await revokeSession(current.familyId, 'reuse');
         throw invalid();
       }
@@ -155,7 +169,13 @@ export function createRefreshTokenStore(config: Config, models: Models): Refresh
 
     async revokeByToken(token) {
       const found = await findByToken(token);
-      if (found) await revokeSession(found.familyId, 'logout');
+      if (!found) return;
+      await revokeSession(found.familyId, 'logout');
+      audit('session_revoked', {
+        userId: found.userId.toString(),
+        sessionId: found.familyId,
+        reason: 'logout',
+      });
     },
 
     revokeSession,
