@@ -91,8 +91,11 @@ describe('when the database goes away under a running API', () => {
     expect(await readyStatus()).toBe(503);
     expect((await fetch(`${api.url}/health`)).status).toBe(200);
     expect(api.child.exitCode).toBeNull();
-    // A guarded field whose token needs no database still answers.
-    expect((await api.gql(ME, undefined, { token: user.accessToken })).status).toBe(200);
+    const me = await api.gql(ME, undefined, { token: user.accessToken });
+    expect(me.body.errors?.[0]?.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+    // What needs no database keeps working: a bad token is still turned away precisely.
+    const forged = await api.gql(ME, undefined, { token: 'not-a-jwt' });
+    expect(forged.body.errors?.[0]?.extensions).toMatchObject({ reason: 'INVALID_TOKEN' });
   });
 
   it('recovers by itself when the database returns, with the data still there', async () => {
