@@ -14,6 +14,9 @@ import {
   type AuthPayload,
 } from '../helpers/operations';
 
+// Starting and stopping real processes takes seconds each on a busy machine.
+jest.setTimeout(60_000);
+
 // The same engine as the rest of the run, but a server of this file's own: it gets stopped.
 const engine = (process.env.TEST_DB_ENGINE ?? 'auto') as EmbeddedDbEngine;
 
