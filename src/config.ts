@@ -16,6 +16,9 @@ export type NodeEnv = 'development' | 'test' | 'production';
 /** Signing algorithms on the allowlist; exactly one is active per deployment. */
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
+/** Pino log levels, from most to least verbose, plus `silent`. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
 /** Which embedded database `npm run dev`, `npm run db` and the tests start when MONGODB_URI is unset. */
 export type EmbeddedDbEngine = 'auto' | 'mongod' | 'ferretdb';
 
@@ -115,6 +118,10 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** PASSWORD_MIN_LENGTH, default 8 (8–64): shortest password accepted, in characters. */
   readonly passwordMinLength: number;
+  /** LOG_LEVEL, default info: JSON log lines on stdout at this level and above. */
+  readonly logLevel: LogLevel;
+  /** SHUTDOWN_TIMEOUT, default 10s: how long in-flight requests may finish after SIGTERM, in ms. */
+  readonly shutdownTimeoutMs: number;
 }
 
 /** Settings of the standalone embedded database (`npm run db`). */
@@ -355,6 +362,13 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: readTrustProxy(env),
     corsOrigins: readCorsOrigins(env, isProduction),
     passwordMinLength: readInt(env, 'PASSWORD_MIN_LENGTH', 8, 8, 64),
+    logLevel: readChoice<LogLevel>(
+      env,
+      'LOG_LEVEL',
+      ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+      'info',
+    ),
+    shutdownTimeoutMs: readDuration(env, 'SHUTDOWN_TIMEOUT', '10s') * 1000,
   });
 }
 

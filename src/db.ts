@@ -15,7 +15,18 @@ export interface Database {
   readonly models: Models;
   /** True when the server answers a ping within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<boolean>;
+  /** Calls `listener` whenever the driver loses a database server or finds it again. */
+  onAvailabilityChange(listener: (change: AvailabilityChange) => void): void;
   close(): Promise<void>;
+}
+
+/** The driver lost or regained a database server. */
+export interface AvailabilityChange {
+  readonly available: boolean;
+  /** host:port of the server. */
+  readonly address: string;
+  /** Why it was lost, in the driver's words (for operators, never for clients). */
+  readonly reason?: string;
 }
 
 export interface ConnectOptions {
@@ -34,9 +45,16 @@ export async function connectDatabase(
 ): Promise<Database> {
   const connection = mongoose.createConnection(uri, {
     dbName: options.dbName,
-    // Fail a query within seconds while the database is away instead of queueing it forever.
+    // Fail a query within seconds while the database is away instead of queueing it forever. A
+    // stopped server refuses connections and fails queries at once; one that stops answering
+    // (a network partition) costs a query its socket timeout plus the connect timeouts of the
+    // driver's retry, about 11 s.
     bufferCommands: false,
     serverSelectionTimeoutMS: 5000,
+    connectTimeoutMS: 3000,
+    // Applies only while waiting for a reply. Every query here is an indexed lookup, so 5 s of
+    // silence means the server is gone, not busy.
+    socketTimeoutMS: 5000,
     autoIndex: false,
     autoCreate: false,
   });
@@ -52,12 +70,15 @@ export async function connectDatabase(
     models.RateLimitHit.createIndexes(),
   ]);
 
+  let closed = false;
   return {
     connection,
     models,
     async ping(timeoutMs = 2000) {
       const db = connection.db;
-      if (!db || connection.readyState !== mongoose.ConnectionStates.connected) return false;
+      // Pinging even while the driver reports the server lost makes it look again at once,
+      // rather than at its next heartbeat, so readiness comes back as soon as the database does.
+      if (!db || closed) return false;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => {
         timer = setTimeout(() => resolve(false), timeoutMs);
@@ -73,7 +94,20 @@ export async function connectDatabase(
         clearTimeout(timer);
       }
     },
+    onAvailabilityChange(listener) {
+      connection.getClient().on('serverDescriptionChanged', (event) => {
+        const wasUp = event.previousDescription.type !== 'Unknown';
+        const isUp = event.newDescription.type !== 'Unknown';
+        if (wasUp === isUp) return;
+        listener({
+          available: isUp,
+          address: event.address,
+          reason: event.newDescription.error?.message,
+        });
+      });
+    },
     async close() {
+      closed = true;
       await connection.close();
     },
   };

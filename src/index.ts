@@ -37,21 +37,37 @@ async function main(): Promise<void> {
 
   const database = await connectDatabase(mongodbUri);
   const server = await createServer(config, { database });
+  const log = server.app.log;
   let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
+  // The driver reconnects by itself; these lines tell operators when it had to.
+  database.onAvailabilityChange(({ available, address, reason }) => {
+    if (available) log.info({ address }, 'database reachable again');
+    else if (!stopping) log.warn({ address, reason }, 'database unreachable');
+  });
+
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
     stopping = true;
-    server.app.log.info({ signal }, 'shutting down');
-    await server.close();
-    await database.close();
-    await embedded?.stop();
-    process.exit(0);
+    log.info({ signal, deadlineMs: config.shutdownTimeoutMs }, 'shutting down');
+    let clean = false;
+    try {
+      clean = await server.close(config.shutdownTimeoutMs);
+      await database.close();
+      await embedded?.stop();
+    } catch (error) {
+      log.error({ err: error }, 'shutdown failed');
+    }
+    log.info({ clean }, 'stopped');
+    process.exit(clean ? 0 : 1);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', (signal) => void stop(signal));
+  process.on('SIGTERM', (signal) => void stop(signal));
 
   const url = await server.listen();
-  server.app.log.info(`GraphQL API ready at ${url}/graphql`);
+  log.info({ nodeEnv: config.nodeEnv }, `GraphQL API ready at ${url}/graphql`);
 }
 
 main().catch((error: unknown) => {

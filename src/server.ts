@@ -4,16 +4,20 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import fastifyCors from '@fastify/cors';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import type { Config, TrustProxy } from './config';
+import { createAuditLog } from './audit';
+import type { Config, LogLevel, TrustProxy } from './config';
 import { buildContext, type GraphQLContext } from './context';
 import type { Database } from './db';
 import { corsOriginMatcher } from './corsOrigins';
 import { InternalError, isClientError, isRequestError } from './errors';
+import { loggerOptions, pathOf, type LogStream } from './logger';
 import { errorLoggingPlugin } from './plugins/errorLogging';
 import { createQueryLimits } from './plugins/queryLimits';
 import { retryAfterHeaderPlugin } from './plugins/retryAfterHeader';
+import { REQUEST_ID_HEADER, requestIdFrom } from './requestId';
+import { currentRequestScope, runInRequestScope, type RequestScope } from './requestScope';
 import { buildSchema } from './schema';
 import { createServices, type Services } from './services';
 
@@ -21,8 +25,10 @@ export interface ServerOptions {
   readonly database: Database;
   /** Replaces the API schema (tests of the directive use their own). */
   readonly schema?: GraphQLSchema;
-  /** Pino log level; `silent` in tests. */
-  readonly logLevel?: string;
+  /** Pino log level (LOG_LEVEL by default); `silent` in tests. */
+  readonly logLevel?: LogLevel;
+  /** Where JSON log lines go; stdout by default. */
+  readonly logStream?: LogStream;
   /** Time between purges of stale refresh tokens (default 10 minutes). */
   readonly tokenPurgeIntervalMs?: number;
 }
@@ -32,7 +38,11 @@ export interface AppServer {
   readonly services: Services;
   /** Starts listening; resolves to the base URL (for example http://127.0.0.1:4000). */
   listen(port?: number, host?: string): Promise<string>;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and waits for in-flight requests. After `deadlineMs` the
+   * connections still open are cut; resolves to false when that was needed.
+   */
+  close(deadlineMs?: number): Promise<boolean>;
 }
 
 /** RFC 6750 §3.1: tells the client its bearer token was rejected. */
@@ -45,6 +55,21 @@ const MAX_HEADER_BYTES = 128 * 1024;
 const JWKS_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=60';
 // graphql-js hints such as `Did you mean "email"?` reveal schema names that introspection hides.
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+const PROBE_PATHS = new Set(['/health', '/ready']);
+
+/** Names the GraphQL operation of the request in its log line (never its variables). */
+const operationNamePlugin: ApolloServerPlugin<GraphQLContext> = {
+  requestDidStart() {
+    return Promise.resolve({
+      didResolveOperation({ operationName }) {
+        const scope = currentRequestScope();
+        if (scope && operationName) scope.operation = operationName;
+        return Promise.resolve();
+      },
+    });
+  },
+};
 
 export interface ErrorFormatterOptions {
   /** Strip "Did you mean …?" hints from request errors (production, or introspection off). */
@@ -99,15 +124,17 @@ function fastifyTrustProxy(
 export async function createServer(config: Config, options: ServerOptions): Promise<AppServer> {
   const { database } = options;
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info' },
-    // Per-request log lines cost throughput; errors are still logged.
+    logger: loggerOptions(options.logLevel ?? config.logLevel, options.logStream),
+    // One line per request, written below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (request) => requestIdFrom(request.headers[REQUEST_ID_HEADER]),
     bodyLimit: config.bodyLimit,
     // Only then does X-Forwarded-For decide request.ip, and so the per-IP throttle.
     trustProxy: fastifyTrustProxy(config.trustProxy),
     http: { maxHeaderSize: MAX_HEADER_BYTES },
   });
   const services = createServices(config, database.models, {
+    audit: createAuditLog(app.log),
     logger: app.log,
     tokenPurgeIntervalMs: options.tokenPurgeIntervalMs,
   });
@@ -120,6 +147,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const limits = createQueryLimits(config.graphqlLimits);
   const plugins: ApolloServerPlugin<GraphQLContext>[] = [
     fastifyApolloDrainPlugin(app),
+    operationNamePlugin,
     errorLoggingPlugin(app.log),
     retryAfterHeaderPlugin(),
     config.sandbox
@@ -130,6 +158,9 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     schema: options.schema ?? buildSchema(),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    // Shutdown belongs to src/index.ts; Apollo's own handler would re-raise the signal and kill
+    // the process before in-flight requests finish.
+    stopOnTerminationSignals: false,
     formatError: createErrorFormatter({
       hideSuggestions: config.isProduction || !config.introspection,
     }),
@@ -143,6 +174,34 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     plugins,
   });
   await apollo.start();
+
+  const scopes = new WeakMap<FastifyRequest, RequestScope>();
+  let closing = false;
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    const scope: RequestScope = { requestId: request.id };
+    scopes.set(request, scope);
+    runInRequestScope(scope, done);
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    // Answers finished during shutdown also end their keep-alive connection, so the server can
+    // close as soon as the last one is out instead of waiting for clients to hang up.
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const line = {
+      method: request.method,
+      path: pathOf(request.url),
+      operation: scopes.get(request)?.operation,
+      statusCode: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime),
+    };
+    // Probes arrive every few seconds from every load balancer; they are not news.
+    if (PROBE_PATHS.has(line.path)) request.log.debug(line, 'request completed');
+    else request.log.info(line, 'request completed');
+    done();
+  });
 
   await app.register(fastifyCors, {
     origin: corsOriginMatcher(config.corsOrigins),
@@ -176,6 +235,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
         userAgent: request.headers['user-agent'],
         requestId: request.id,
       });
+      const scope = currentRequestScope();
+      if (scope && context.auth.status === 'authenticated') scope.actorId = context.auth.claims.sub;
       if (context.auth.status === 'rejected')
         void reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);
       return Promise.resolve(context);
@@ -191,8 +252,23 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       const actualPort = typeof address === 'object' && address ? address.port : port;
       return `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
     },
-    async close() {
-      await app.close();
+    async close(deadlineMs = Infinity) {
+      closing = true;
+      let cut = false;
+      const timer = Number.isFinite(deadlineMs)
+        ? setTimeout(() => {
+            cut = true;
+            app.log.warn({ deadlineMs }, 'shutdown deadline passed: closing open connections');
+            app.server.closeAllConnections();
+          }, deadlineMs)
+        : undefined;
+      try {
+        await app.close();
+        await apollo.stop();
+      } finally {
+        clearTimeout(timer);
+      }
+      return !cut;
     },
   };
 }

@@ -308,3 +308,24 @@ describe('abuse-resistance settings', () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
   });
 });
+
+describe('operations settings', () => {
+  it('logs at info and allows 10 s for shutdown by default', () => {
+    expect(loadConfig({})).toMatchObject({ logLevel: 'info', shutdownTimeoutMs: 10_000 });
+  });
+
+  it('reads LOG_LEVEL and SHUTDOWN_TIMEOUT', () => {
+    expect(loadConfig({ LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT: '30s' })).toMatchObject({
+      logLevel: 'warn',
+      shutdownTimeoutMs: 30_000,
+    });
+  });
+
+  it.each([
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+    [{ SHUTDOWN_TIMEOUT: 'soon' }, 'SHUTDOWN_TIMEOUT'],
+  ])('refuses %j naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(variable);
+  });
+});

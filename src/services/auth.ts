@@ -1,5 +1,6 @@
+import type { AuditLog } from '../audit';
 import type { Models } from '../db';
-import { AuthenticationError, UserInputError } from '../errors';
+import { AuthenticationError, RateLimitedError, UserInputError } from '../errors';
 import type { UserDocument } from '../models/User';
 import type { AuthThrottle } from './authThrottle';
 import { isValidEmail, normaliseEmail, parseEmail } from './email';
@@ -43,6 +44,8 @@ export interface AuthServiceDeps {
   readonly throttle: AuthThrottle;
   /** PASSWORD_MIN_LENGTH. */
   readonly passwordMinLength: number;
+  /** Receives login_succeeded, login_failed and login_throttled. */
+  readonly audit: AuditLog;
 }
 
 const MAX_NAME_LENGTH = 100;
@@ -89,7 +92,7 @@ export function issueAuthResult(
 
 /** Registration, login, refresh and logout: the flows behind the public mutations. */
 export function createAuthService(deps: AuthServiceDeps): AuthService {
-  const { models, passwords, accessTokens, refreshTokens, throttle } = deps;
+  const { models, passwords, accessTokens, refreshTokens, throttle, audit } = deps;
   const { User } = models;
   const payload = (user: UserDocument, session: IssuedRefreshToken, fresh: boolean) =>
     issueAuthResult(accessTokens, user, session, fresh);
@@ -116,15 +119,34 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     async login(input, client) {
       const email = normaliseEmail(input.email);
       // Before any lookup or hash: a throttled attempt costs nothing and says nothing.
-      await throttle.countLoginAttempt(email, client);
+      await throttle.countLoginAttempt(email, client).catch((error: unknown) => {
+        if (error instanceof RateLimitedError) {
+          audit('login_throttled', {
+            email: isValidEmail(email) ? email : undefined,
+            ip: client.ip,
+            retryAfter: error.retryAfter,
+          });
+        }
+        throw error;
+      });
       const user = isValidEmail(email) ? await User.findOne({ email }) : null;
       // Unknown email and wrong password cost one bcrypt comparison each and fail identically.
       const ok = user
         ? await passwords.verify(input.password, user.passwordHash)
         : await passwords.verifyAgainstDummy(input.password);
-      if (!user || !ok) throw new AuthenticationError('INVALID_CREDENTIALS');
+      if (!user || !ok) {
+        // The address only when it is one: people type passwords into the email field.
+        audit('login_failed', {
+          userId: user?.id,
+          email: user || !isValidEmail(email) ? undefined : email,
+          ip: client.ip,
+        });
+        throw new AuthenticationError('INVALID_CREDENTIALS');
+      }
       await throttle.loginSucceeded(email);
-      return payload(user, await refreshTokens.startSession(user._id, client), true);
+      const session = await refreshTokens.startSession(user._id, client);
+      audit('login_succeeded', { userId: user.id, sessionId: session.sessionId, ip: client.ip });
+      return payload(user, session, true);
     },
 
     async refresh(refreshToken, client) {

@@ -1,3 +1,4 @@
+import { silentAuditLog, type AuditLog } from '../audit';
 import type { Config } from '../config';
 import type { Models } from '../db';
 import { createAccountService, type AccountService } from './account';
@@ -7,7 +8,7 @@ import { createPasswordHasher } from './password';
 import { createRateLimiter } from './rateLimiter';
 import { createRefreshTokenStore } from './refreshTokens';
 import { createRevokedSessionList } from './revokedSessions';
-import { ignoreSecurityEvents, logSecurityEvents, type EventLogger } from './securityEvents';
+import { auditSecurityEvents, type EventLogger } from './securityEvents';
 import { createSessionService, type SessionService } from './sessions';
 import { createTokenPurge, type TokenPurge } from './tokenPurge';
 import { createAccessTokens, type AccessTokens } from './tokens';
@@ -25,7 +26,9 @@ export interface Services {
 }
 
 export interface ServicesOptions {
-  /** Receives security events and purge reports; nothing is logged without it. */
+  /** Receives the security audit events (login, reuse, revocations, role changes…). */
+  readonly audit?: AuditLog;
+  /** Receives purge reports. */
   readonly logger?: EventLogger;
   /** Time between purges of stale refresh tokens (default 10 minutes). */
   readonly tokenPurgeIntervalMs?: number;
@@ -33,19 +36,20 @@ export interface ServicesOptions {
 
 const SILENT: EventLogger = { info: () => undefined, warn: () => undefined };
 
-/** Wires the services of one server instance to its configuration and models. */
+/** Wires the services of one server instance to its configuration, models and audit log. */
 export function createServices(
   config: Config,
   models: Models,
   options: ServicesOptions = {},
 ): Services {
   const logger = options.logger ?? SILENT;
-  const events = options.logger ? logSecurityEvents(options.logger) : ignoreSecurityEvents;
+  const audit = options.audit ?? silentAuditLog;
+  const events = auditSecurityEvents(audit);
   const accessTokens = createAccessTokens(config.jwt);
   const passwords = createPasswordHasher(config.bcryptCost);
   const revokedSessions = createRevokedSessionList(config.jwt, models);
   const refreshTokens = createRefreshTokenStore({ config, models, revokedSessions, events });
-  const users = createUserService(models);
+  const users = createUserService(models, audit);
   const throttle = createAuthThrottle(config.rateLimit, createRateLimiter(models));
   const auth = createAuthService({
     models,
@@ -54,6 +58,7 @@ export function createServices(
     refreshTokens,
     throttle,
     passwordMinLength: config.passwordMinLength,
+    audit,
   });
   return {
     auth,

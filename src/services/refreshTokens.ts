@@ -219,7 +219,14 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
 
     async revokeByToken(token) {
       const found = await findByToken(token);
-      if (found) await revokeFamilies(found.userId, [found.familyId], 'logout');
+      if (!found) return;
+      await revokeFamilies(found.userId, [found.familyId], 'logout');
+      events({
+        event: 'session_revoked',
+        userId: found.userId.toString(),
+        sessionId: found.familyId,
+        reason: 'logout',
+      });
     },
 
     async revokeSession(userId, sessionId, reason) {

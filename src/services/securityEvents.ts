@@ -1,3 +1,5 @@
+import type { AuditLog } from '../audit';
+
 /** Names of the security events; the stable `event` field of their log lines. */
 export type SecurityEventName =
   | 'refresh_token_reuse_detected'
@@ -22,22 +24,13 @@ export interface SecurityEvent {
 /** Where services report security events. */
 export type SecurityEventSink = (event: SecurityEvent) => void;
 
-/** The part of a pino/Fastify logger the security events need. */
+/** The part of a pino/Fastify logger that purge reports need. */
 export interface EventLogger {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
 }
 
-// Events that point at a possible attack; everything else is a user acting on their own account.
-const WARNINGS = new Set<SecurityEventName>(['refresh_token_reuse_detected']);
-
-/** Writes each security event as one structured log line whose `event` field names it. */
-export function logSecurityEvents(logger: EventLogger): SecurityEventSink {
-  return (event) => {
-    if (WARNINGS.has(event.event)) logger.warn({ ...event }, event.event);
-    else logger.info({ ...event }, event.event);
-  };
+/** Sends each security event to the audit log, whose `event` field names it. */
+export function auditSecurityEvents(audit: AuditLog): SecurityEventSink {
+  return ({ event, ...fields }) => audit(event, fields);
 }
-
-/** Drops every event (scripts and tests that do not care). */
-export const ignoreSecurityEvents: SecurityEventSink = () => undefined;

@@ -1,4 +1,5 @@
 import { isValidObjectId } from 'mongoose';
+import { silentAuditLog, type AuditLog } from '../audit';
 import type { Models } from '../db';
 import { AuthenticationError, ForbiddenError, UserInputError } from '../errors';
 import type { RoleName, UserDocument } from '../models/User';
@@ -37,7 +38,7 @@ function uniqueRoles(roles: readonly RoleName[]): RoleName[] {
 }
 
 /** Reading and administering user accounts. */
-export function createUserService(models: Models): UserService {
+export function createUserService(models: Models, audit: AuditLog = silentAuditLog): UserService {
   const { User } = models;
 
   async function current({ sub, sid }: Caller): Promise<UserDocument> {
@@ -80,16 +81,20 @@ export function createUserService(models: Models): UserService {
       }
       const user = await User.findById(userId);
       if (!user) throw new UserInputError('NOT_FOUND', 'userId', 'No user has this id.');
+      const previousRoles = [...user.roles];
       user.roles = uniqueRoles(roles);
       await user.save();
+      audit('roles_changed', { userId: user.id, roles: [...user.roles], previousRoles });
       return user;
     },
 
     async setRolesByEmail(email, roles) {
       const user = await User.findOne({ email: normaliseEmail(email) });
       if (!user) return null;
+      const previousRoles = [...user.roles];
       user.roles = uniqueRoles(roles);
       await user.save();
+      audit('roles_changed', { userId: user.id, roles: [...user.roles], previousRoles });
       return user;
     },
   };

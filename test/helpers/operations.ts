@@ -36,7 +36,7 @@ export const GOOD_PASSWORD = 'correct horse battery staple';
 
 /** Registers a user over HTTP and returns the payload; fails the test on any error. */
 export async function registerUser(
-  api: TestServer,
+  api: Pick<TestServer, 'gql'>,
   input: { email?: string; password?: string; name?: string } = {},
 ): Promise<AuthPayload> {
   const response = await api.gql<{ register: AuthPayload }>(REGISTER, {

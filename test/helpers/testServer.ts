@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import { loadConfig, type Config } from '../../src/config';
 import { connectDatabase, type Database } from '../../src/db';
+import type { LogStream } from '../../src/logger';
 import { createServer, type AppServer } from '../../src/server';
 
 /** A fixed secret so tests can forge tokens with it on purpose. */
@@ -43,6 +44,8 @@ export interface TestServerOptions {
   schema?: GraphQLSchema;
   /** Share a database between servers (scale-out tests); a fresh one by default. */
   dbName?: string;
+  /** Receives the server's JSON log lines (at info level); no logging when omitted. */
+  logStream?: LogStream;
 }
 
 /** A unique database name for one test file. */
@@ -68,7 +71,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = await createServer(config, {
     database,
     schema: options.schema,
-    logLevel: 'silent',
+    logLevel: options.logStream ? 'info' : 'silent',
+    logStream: options.logStream,
   });
   const url = await server.listen(0, '127.0.0.1');
 

@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import Ajv, { type ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  depends_on?: Record<string, { condition?: string }>;
+  env_file?: unknown;
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  healthcheck?: { test?: string[] };
+}
+
+interface ComposeFile {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
+
+/**
+ * The Compose Specification's JSON schema (draft-07), as shipped in the dclint package. Its
+ * `$schema` names the draft by an https URL Ajv does not know, hence no meta-validation.
+ */
+async function composeSpecValidator(): Promise<ValidateFunction> {
+  const packageDir = path.dirname(require.resolve('dclint/package.json'));
+  const schema = JSON.parse(
+    await readFile(path.join(packageDir, 'schemas/compose.schema.json'), 'utf8'),
+  ) as object;
+  return new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(schema);
+}
+
+describe('docker-compose.yml', () => {
+  let compose: ComposeFile;
+  let validate: ValidateFunction;
+
+  beforeAll(async () => {
+    compose = parse(await readFile(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as ComposeFile;
+    validate = await composeSpecValidator();
+  });
+
+  it('is valid against the Compose Specification schema', () => {
+    const valid = validate(compose);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('is checked by a schema that does reject mistakes', () => {
+    const broken = structuredClone(compose);
+    broken.services.api!.depends_on = { mongo: { condition: 'service_happy' } };
+    expect(validate(broken)).toBe(false);
+  });
+
+  it('runs MongoDB 8 on a named volume with a mongosh ping healthcheck', () => {
+    const mongo = compose.services.mongo!;
+    expect(mongo.image).toBe('mongo:8');
+    const [volume] = mongo.volumes ?? [];
+    const volumeName = volume?.split(':')[0] ?? '';
+    expect(volume).toMatch(/:\/data\/db$/);
+    expect(compose.volumes).toHaveProperty(volumeName);
+    expect(mongo.healthcheck?.test?.join(' ')).toMatch(/mongosh.*ping/);
+  });
+
+  it('builds the API from the Dockerfile and starts it once MongoDB is healthy', () => {
+    const api = compose.services.api!;
+    expect(api.build).toBe('.');
+    expect(api.depends_on?.mongo?.condition).toBe('service_healthy');
+    expect(api.env_file).toBe('.env');
+    expect(api.environment).toMatchObject({
+      NODE_ENV: 'production',
+      MONGODB_URI: expect.stringMatching(/^mongodb:\/\/mongo:27017\//) as unknown,
+    });
+    expect(api.ports).toEqual([expect.stringMatching(/:4000:4000$|^4000:4000$/)]);
+  });
+
+  it('passes dclint', async () => {
+    const dclint = path.join(ROOT, 'node_modules/.bin/dclint');
+    await expect(
+      promisify(execFile)(dclint, ['docker-compose.yml'], { cwd: ROOT }),
+    ).resolves.toBeDefined();
+  });
+});

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig, loadDbServerConfig } from '../../src/config';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** The variables of DESIGN §4. */
+const DESIGN_VARIABLES = [
+  'PORT',
+  'MONGODB_URI',
+  'JWT_SECRET',
+  'JWT_ALGORITHM',
+  'JWT_PRIVATE_KEY',
+  'JWT_PUBLIC_KEYS',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'ACCESS_TOKEN_TTL',
+  'REFRESH_TOKEN_TTL',
+  'SESSION_MAX_AGE',
+  'BCRYPT_COST',
+  'NODE_ENV',
+];
+
+interface EnvExample {
+  /** Lines that are set: `NAME=value`. */
+  active: Record<string, string>;
+  /** Lines that document a default: `# NAME=value`. */
+  documented: Record<string, string>;
+}
+
+async function readEnvExample(): Promise<EnvExample> {
+  const text = await readFile(path.join(ROOT, '.env.example'), 'utf8');
+  const example: EnvExample = { active: {}, documented: {} };
+  for (const line of text.split('\n')) {
+    const match = /^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (match) (match[1] ? example.documented : example.active)[match[2]!] = match[3]!;
+  }
+  return example;
+}
+
+/** Every variable src/config.ts reads. */
+async function configVariables(): Promise<string[]> {
+  const source = await readFile(path.join(ROOT, 'src/config.ts'), 'utf8');
+  const names = [
+    ...source.matchAll(/\benv\.([A-Z][A-Z0-9_]*)/g),
+    ...source.matchAll(/\(\s*env,\s*'([A-Z][A-Z0-9_]*)'/g),
+  ].map((match) => match[1]!);
+  return [...new Set(names)];
+}
+
+describe('.env.example', () => {
+  let example: EnvExample;
+
+  beforeAll(async () => {
+    example = await readEnvExample();
+  });
+
+  it('lists every variable of the design and of src/config.ts', async () => {
+    const listed = new Set([...Object.keys(example.active), ...Object.keys(example.documented)]);
+    const variables = [...DESIGN_VARIABLES, ...(await configVariables())];
+    expect(variables.length).toBeGreaterThan(DESIGN_VARIABLES.length);
+    expect(variables.filter((name) => !listed.has(name))).toEqual([]);
+  });
+
+  it('holds no usable secret: production refuses its JWT_SECRET', () => {
+    expect(example.active.JWT_SECRET).toBeDefined();
+    expect(() =>
+      loadConfig({
+        ...example.active,
+        NODE_ENV: 'production',
+        MONGODB_URI: 'mongodb://mongo:27017/app',
+      }),
+    ).toThrow(/JWT_SECRET/);
+  });
+
+  it('documents the real defaults', () => {
+    // MONGODB_URI has no default; its line is an example.
+    const defaults = Object.fromEntries(
+      Object.entries(example.documented).filter(
+        ([name, value]) => value !== '' && name !== 'MONGODB_URI',
+      ),
+    );
+    const secret = { JWT_SECRET: 'x'.repeat(40) };
+    expect(loadConfig({ ...defaults, ...secret })).toEqual(loadConfig(secret));
+    expect(loadDbServerConfig(defaults)).toEqual(loadDbServerConfig({}));
+  });
+});
