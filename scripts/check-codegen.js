@@ -1,20 +1,27 @@
-// Fails when src/generated/ is not what `npm run codegen` produces from schema/*.graphql.
+// Fails when src/generated/ or client/generated/ is not what `npm run codegen` produces from
+// schema/*.graphql and client/operations/*.graphql.
 const { execFileSync } = require('node:child_process');
 const { readdirSync, readFileSync, existsSync } = require('node:fs');
 const path = require('node:path');
 
-const dir = path.resolve(__dirname, '../src/generated');
+const root = path.resolve(__dirname, '..');
+const outputs = ['src/generated', 'client/generated'];
 
 function snapshot() {
-  if (!existsSync(dir)) return new Map();
-  return new Map(
-    readdirSync(dir).map((file) => [file, readFileSync(path.join(dir, file), 'utf8')]),
-  );
+  const files = new Map();
+  for (const output of outputs) {
+    const dir = path.join(root, output);
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir)) {
+      files.set(`${output}/${file}`, readFileSync(path.join(dir, file), 'utf8'));
+    }
+  }
+  return files;
 }
 
 const before = snapshot();
 execFileSync('npx', ['graphql-codegen', '--config', 'codegen.yml', '--silent'], {
-  cwd: path.resolve(__dirname, '..'),
+  cwd: root,
   stdio: 'inherit',
 });
 const after = snapshot();
@@ -24,8 +31,8 @@ const stale = [...new Set([...before.keys(), ...after.keys()])].filter(
 );
 if (stale.length > 0) {
   console.error(
-    `src/generated is stale (${stale.join(', ')}): run \`npm run codegen\` and commit the result.`,
+    `generated code is stale (${stale.join(', ')}): run \`npm run codegen\` and commit the result.`,
   );
   process.exit(1);
 }
-console.log('codegen: src/generated is up to date');
+console.log(`codegen: ${outputs.join(' and ')} are up to date`);

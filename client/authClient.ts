@@ -1,0 +1,219 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { AuthClientError } from './authClientError';
+import {
+  ChangePasswordDocument,
+  LoginDocument,
+  LogoutDocument,
+  RefreshTokenDocument,
+  RegisterDocument,
+  type AuthPayloadFieldsFragment,
+  type LoginInput,
+  type RegisterInput,
+  type UserFieldsFragment,
+} from './generated/graphql';
+import { postGraphQL, type FetchLike } from './postGraphQL';
+import { defaultRefreshLock, type RefreshLock } from './refreshLock';
+import { defaultTokenStorage, type TokenStorage } from './tokenStorage';
+
+export interface AuthClientOptions {
+  /** The GraphQL endpoint. Default `/graphql`: the page's own origin (see the README on CORS). */
+  readonly url?: string;
+  /** Where the refresh token is kept. Default: `localStorage` in a browser, memory elsewhere. */
+  readonly storage?: TokenStorage;
+  /** Default: the global `fetch`. */
+  readonly fetch?: FetchLike;
+  /** Serialises refreshes. Default: the Web Locks API (all tabs), else this client alone. */
+  readonly lock?: RefreshLock;
+  /**
+   * Refresh before a call when the access token has fewer seconds than this left by the local
+   * clock (but never in the first half of its life). Default: off; the client refreshes when the
+   * API answers `TOKEN_EXPIRED`.
+   */
+  readonly refreshAheadSeconds?: number;
+}
+
+/** Variables are optional exactly when the operation declares none that are required. */
+export type VariablesArgument<TVariables> =
+  Record<string, never> extends TVariables ? [variables?: TVariables] : [variables: TVariables];
+
+export interface AuthClient {
+  /** Creates an account and signs in; resolves to the new user. */
+  register(input: RegisterInput): Promise<UserFieldsFragment>;
+  /** Signs in with a password; resolves to the user. */
+  login(input: LoginInput): Promise<UserFieldsFragment>;
+  /**
+   * Sends any operation with the current access token, refreshing it once and retrying when the
+   * API rejects it. Rejects with an {@link AuthClientError}; after a rejected refresh token the
+   * client is signed out ({@link AuthClient.isSignedIn} is false).
+   */
+  request<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    ...variables: VariablesArgument<TVariables>
+  ): Promise<TResult>;
+  /** Changes the password; the API ends every session and this client continues in a new one. */
+  changePassword(currentPassword: string, newPassword: string): Promise<UserFieldsFragment>;
+  /**
+   * Forgets the tokens and revokes the session on the server. Resolves to whether the server
+   * confirmed; the client is signed out either way.
+   */
+  logout(): Promise<boolean>;
+  /** Whether a refresh token is stored, that is whether calls may still succeed without a login. */
+  isSignedIn(): boolean;
+  /** Calls `listener` when the client becomes signed in or signed out; returns an unsubscribe. */
+  onChange(listener: (signedIn: boolean) => void): () => void;
+}
+
+const REFRESH_LOCK_NAME = 'graphql-jwt-auth:refresh';
+
+interface AccessToken {
+  readonly token: string;
+  /**
+   * Local clock, milliseconds: when to refresh ahead of expiry, or never. Counted from `expiresIn`
+   * on arrival, so a skewed clock does not matter.
+   */
+  readonly refreshAt: number;
+}
+
+/** Reasons for which a fresh access token may help: it ran out, or its key or session is gone. */
+function isRejectedAccessToken(error: unknown): boolean {
+  return (
+    error instanceof AuthClientError &&
+    error.code === 'UNAUTHENTICATED' &&
+    (error.reason === 'TOKEN_EXPIRED' || error.reason === 'INVALID_TOKEN')
+  );
+}
+
+/**
+ * A small, framework-free client for the API's auth flow: access token in memory, refresh token in
+ * `storage`, one shared refresh at a time, typed by the documents `npm run codegen` generates.
+ */
+export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
+  const url = options.url ?? '/graphql';
+  const storage = options.storage ?? defaultTokenStorage();
+  const fetchFn: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const lock = options.lock ?? defaultRefreshLock();
+  const refreshAheadMs =
+    options.refreshAheadSeconds === undefined ? undefined : options.refreshAheadSeconds * 1000;
+  const listeners = new Set<(signedIn: boolean) => void>();
+
+  let access: AccessToken | null = null;
+  let refreshing: Promise<void> | null = null;
+  let signedIn = storage.get() !== null;
+
+  function setSignedIn(value: boolean): void {
+    if (signedIn === value) return;
+    signedIn = value;
+    for (const listener of [...listeners]) listener(value);
+  }
+
+  // The new refresh token replaces the old one at once: the old one is dead from now on.
+  function accept(payload: AuthPayloadFieldsFragment): UserFieldsFragment {
+    storage.set(payload.refreshToken);
+    const lifetimeMs = payload.expiresIn * 1000;
+    // Half the lifetime at least, so a lead longer than the token lives cannot refresh every call.
+    const refreshAt =
+      refreshAheadMs === undefined
+        ? Infinity
+        : Date.now() + Math.max(lifetimeMs - refreshAheadMs, lifetimeMs / 2);
+    access = { token: payload.accessToken, refreshAt };
+    setSignedIn(true);
+    return payload.user;
+  }
+
+  function forget(): void {
+    access = null;
+    storage.clear();
+    setSignedIn(false);
+  }
+
+  async function rotate(): Promise<void> {
+    // Read inside the lock: another tab may have rotated the token since this one last looked.
+    const refreshToken = storage.get();
+    if (refreshToken === null) {
+      access = null;
+      setSignedIn(false);
+      throw new AuthClientError('Not signed in', {
+        code: 'UNAUTHENTICATED',
+        reason: 'INVALID_REFRESH_TOKEN',
+      });
+    }
+    try {
+      const data = await postGraphQL(fetchFn, url, RefreshTokenDocument, { refreshToken });
+      accept(data.refreshToken);
+    } catch (error) {
+      if (error instanceof AuthClientError && error.reason === 'INVALID_REFRESH_TOKEN') {
+        // Keep a token another tab stored meanwhile (a new login there); drop only the dead one.
+        if (storage.get() === refreshToken) forget();
+        else access = null;
+      }
+      throw error;
+    }
+  }
+
+  // Every caller that needs a new access token while a refresh is running waits for that one:
+  // presenting the same refresh token twice would count as reuse and end the session.
+  function refresh(): Promise<void> {
+    refreshing ??= lock(REFRESH_LOCK_NAME, rotate).finally(() => {
+      refreshing = null;
+    });
+    return refreshing;
+  }
+
+  function shouldRefreshFirst(): boolean {
+    if (access === null) return storage.get() !== null;
+    return Date.now() >= access.refreshAt;
+  }
+
+  async function request<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables?: TVariables,
+  ): Promise<TResult> {
+    if (refreshing) await refreshing.catch(() => undefined);
+    if (shouldRefreshFirst()) await refresh();
+    const sent = access?.token;
+    try {
+      return await postGraphQL(fetchFn, url, document, variables, sent);
+    } catch (error) {
+      if (sent === undefined || !isRejectedAccessToken(error)) throw error;
+      // Refresh only if nobody replaced the rejected token yet; otherwise just use the new one.
+      if (access === null || access.token === sent) await refresh();
+      // The token was refused before the operation ran, so sending it again is safe; once only.
+      return postGraphQL(fetchFn, url, document, variables, access?.token);
+    }
+  }
+
+  return {
+    async register(input) {
+      const data = await postGraphQL(fetchFn, url, RegisterDocument, { input });
+      return accept(data.register);
+    },
+    async login(input) {
+      const data = await postGraphQL(fetchFn, url, LoginDocument, { input });
+      return accept(data.login);
+    },
+    request: (document, ...[variables]) => request(document, variables),
+    async changePassword(currentPassword, newPassword) {
+      const data = await request(ChangePasswordDocument, { currentPassword, newPassword });
+      return accept(data.changePassword);
+    },
+    async logout() {
+      if (refreshing) await refreshing.catch(() => undefined);
+      const refreshToken = storage.get();
+      forget();
+      if (refreshToken === null) return false;
+      try {
+        const data = await postGraphQL(fetchFn, url, LogoutDocument, { refreshToken });
+        return data.logout;
+      } catch {
+        return false;
+      }
+    },
+    isSignedIn: () => signedIn,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+  };
+}

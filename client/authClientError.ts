@@ -1,0 +1,56 @@
+/** One entry of a GraphQL response's `errors`, as the API formats it. */
+export interface GraphQLErrorEntry {
+  readonly message: string;
+  readonly path?: ReadonlyArray<string | number>;
+  readonly extensions?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Why a call failed. `code` and `reason` are the API's `extensions.code` and `extensions.reason`
+ * (for example `UNAUTHENTICATED` / `INVALID_REFRESH_TOKEN`, `BAD_USER_INPUT` / `EMAIL_TAKEN`), or
+ * `NETWORK_ERROR` / `BAD_RESPONSE` when no GraphQL answer arrived.
+ */
+export class AuthClientError extends Error {
+  readonly code: string;
+  readonly reason: string | undefined;
+  /** The input field a `BAD_USER_INPUT` error is about, when the API names one. */
+  readonly field: string | undefined;
+  /** HTTP status of the response, when there was one. */
+  readonly status: number | undefined;
+  /** Every error of the response, for callers that need more than the first. */
+  readonly errors: readonly GraphQLErrorEntry[];
+
+  constructor(
+    message: string,
+    details: {
+      code: string;
+      reason?: string;
+      field?: string;
+      status?: number;
+      errors?: readonly GraphQLErrorEntry[];
+      cause?: unknown;
+    },
+  ) {
+    super(message, { cause: details.cause });
+    this.name = 'AuthClientError';
+    this.code = details.code;
+    this.reason = details.reason;
+    this.field = details.field;
+    this.status = details.status;
+    this.errors = details.errors ?? [];
+  }
+
+  /** Builds the error for a response's first GraphQL error. */
+  static fromResponse(errors: readonly GraphQLErrorEntry[], status: number): AuthClientError {
+    const first = errors[0];
+    const extensions = first?.extensions ?? {};
+    const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    return new AuthClientError(first?.message ?? 'The request failed', {
+      code: text(extensions.code) ?? 'INTERNAL_SERVER_ERROR',
+      reason: text(extensions.reason),
+      field: text(extensions.field),
+      status,
+      errors,
+    });
+  }
+}

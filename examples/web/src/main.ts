@@ -1,0 +1,149 @@
+import './style.css';
+import { createAuthClient } from '../../../client/authClient';
+import { AuthClientError } from '../../../client/authClientError';
+import {
+  MeDocument,
+  SessionsDocument,
+  type SessionFieldsFragment,
+  type UserFieldsFragment,
+} from '../../../client/generated/graphql';
+
+// Same origin: Vite's dev server (and the preview server) proxy /graphql to the API.
+const auth = createAuthClient({ url: '/graphql' });
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`#${id} is missing from index.html`);
+  return found as T;
+}
+
+const status = element<HTMLParagraphElement>('status');
+const signedOutView = element<HTMLElement>('signed-out');
+const signedInView = element<HTMLElement>('signed-in');
+const form = element<HTMLFormElement>('credentials');
+const emailInput = element<HTMLInputElement>('email');
+const passwordInput = element<HTMLInputElement>('password');
+const nameInput = element<HTMLInputElement>('name');
+const meList = element<HTMLDListElement>('me');
+const sessionRows = element<HTMLTableSectionElement>('session-rows');
+const loadedAt = element<HTMLParagraphElement>('loaded-at');
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const shortDateTime = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+function say(message: string, kind: 'info' | 'error' = 'info'): void {
+  status.textContent = message;
+  status.className = kind;
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof AuthClientError)) return String(error);
+  const detail = [error.code, error.reason].filter(Boolean).join(' / ');
+  return `${error.message} (${detail})`;
+}
+
+function showSignedOut(message?: string): void {
+  signedInView.hidden = true;
+  signedOutView.hidden = false;
+  passwordInput.value = '';
+  if (message) say(message);
+  emailInput.focus();
+}
+
+function renderUser(user: UserFieldsFragment): void {
+  const rows: Array<[string, string]> = [
+    ['Email', user.email],
+    ['Name', user.name ?? '—'],
+    ['Roles', user.roles.join(', ')],
+    ['Member since', dateTime.format(new Date(user.createdAt))],
+    ['User id', user.id],
+  ];
+  meList.replaceChildren(
+    ...rows.flatMap(([term, value]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = term;
+      const dd = document.createElement('dd');
+      dd.textContent = value;
+      dd.dataset.field = term.toLowerCase().replace(/\s+/g, '-');
+      return [dt, dd];
+    }),
+  );
+}
+
+function renderSessions(sessions: readonly SessionFieldsFragment[]): void {
+  sessionRows.replaceChildren(
+    ...sessions.map((session) => {
+      const row = document.createElement('tr');
+      const device = document.createElement('td');
+      device.textContent = [session.userAgent ?? 'Unknown device', session.ip]
+        .filter(Boolean)
+        .join(' · ');
+      if (session.current) {
+        row.className = 'current';
+        const badge = document.createElement('span');
+        badge.className = 'badge';
+        badge.textContent = 'this device';
+        device.append(' ', badge);
+      }
+      const times = [session.createdAt, session.lastUsedAt, session.expiresAt].map((instant) => {
+        const cell = document.createElement('td');
+        cell.className = 'time';
+        cell.textContent = shortDateTime.format(new Date(instant));
+        return cell;
+      });
+      row.replaceChildren(device, ...times);
+      return row;
+    }),
+  );
+}
+
+// Both guarded queries go out at once; after the access token expires they share one refresh.
+async function loadAccount(): Promise<void> {
+  try {
+    const [me, sessions] = await Promise.all([
+      auth.request(MeDocument),
+      auth.request(SessionsDocument),
+    ]);
+    renderUser(me.me);
+    renderSessions(sessions.sessions);
+    loadedAt.textContent = `Loaded ${dateTime.format(new Date())}`;
+    signedOutView.hidden = true;
+    signedInView.hidden = false;
+    say(`Signed in as ${me.me.email}`);
+  } catch (error) {
+    if (!auth.isSignedIn()) showSignedOut('Your session has ended. Please sign in again.');
+    else say(describe(error), 'error');
+  }
+}
+
+async function signIn(kind: 'login' | 'register'): Promise<void> {
+  const input = { email: emailInput.value.trim(), password: passwordInput.value };
+  try {
+    if (kind === 'register')
+      await auth.register({ ...input, name: nameInput.value.trim() || null });
+    else await auth.login(input);
+    passwordInput.value = '';
+    await loadAccount();
+  } catch (error) {
+    say(describe(error), 'error');
+  }
+}
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void signIn('login');
+});
+element<HTMLButtonElement>('sign-up').addEventListener('click', () => void signIn('register'));
+element<HTMLButtonElement>('reload').addEventListener('click', () => void loadAccount());
+element<HTMLButtonElement>('sign-out').addEventListener('click', () => {
+  void auth.logout().then(() => showSignedOut('Signed out.'));
+});
+
+// A stored refresh token survives reloads: the first call refreshes silently.
+if (auth.isSignedIn()) void loadAccount();
+else showSignedOut();

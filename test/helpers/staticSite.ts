@@ -1,0 +1,72 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import path from 'node:path';
+
+export interface StaticSite {
+  url: string;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+/**
+ * Serves a built page from `root` on a loopback port and forwards `/graphql` to `apiUrl`, so the
+ * page talks to the API on its own origin, as it does behind Vite's proxy or a reverse proxy.
+ */
+export async function serveStaticSite(root: string, apiUrl: string): Promise<StaticSite> {
+  const api = new URL(apiUrl);
+  const server: Server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname === '/graphql') {
+      const upstream = httpRequest(
+        {
+          hostname: api.hostname,
+          port: api.port,
+          path: `/graphql${url.search}`,
+          method: request.method,
+          headers: { ...request.headers, host: api.host },
+        },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      upstream.on('error', () => {
+        response.writeHead(502).end();
+      });
+      request.pipe(upstream);
+      return;
+    }
+    const file = path.resolve(root, `.${decodeURIComponent(url.pathname)}`);
+    const target = file.startsWith(root + path.sep) ? file : path.join(root, 'index.html');
+    void stat(target)
+      .then((info) => (info.isFile() ? target : path.join(root, 'index.html')))
+      .catch(() => path.join(root, 'index.html'))
+      .then((served) => {
+        response.writeHead(200, {
+          'content-type': CONTENT_TYPES[path.extname(served)] ?? 'application/octet-stream',
+          'cache-control': 'no-store',
+        });
+        createReadStream(served).pipe(response);
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
