@@ -85,8 +85,20 @@ async function expectSignedOut(): Promise<void> {
   expect(await page.locator('#signed-in').isHidden()).toBe(true);
 }
 
+// CI installs Chromium and must run this suite (CI=true makes a missing browser an error).
+// Elsewhere, a newcomer's `npm test` on a machine without it skips the suite with a notice.
+const hasChromium = existsSync(CHROMIUM);
+const browserRequired = process.env.CI === 'true';
+const describeInBrowser = hasChromium || browserRequired ? describe : describe.skip;
+if (!hasChromium && !browserRequired) {
+  process.stderr.write(
+    `\nSkipping the browser test: Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium).\n`,
+  );
+}
+
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
+  if (!hasChromium) {
+    if (!browserRequired) return;
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}; the browser test needs it (apt-get install -y chromium).`,
     );
@@ -135,7 +147,7 @@ afterAll(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-describe('the example web page in Chromium', () => {
+describeInBrowser('the example web page in Chromium', () => {
   it('starts signed out', async () => {
     await expectSignedOut();
     expect(await storedRefreshToken()).toBeNull();
