@@ -1,0 +1,185 @@
+import type { BcryptHashTime } from './bcryptHashTime';
+import type { LoadResult } from './loadTest';
+import type { PacedReadResult } from './pacedReads';
+import type { ProbeStats } from './probe';
+
+/** One load run and the server's memory right after it. */
+export interface Measured {
+  readonly result: LoadResult;
+  readonly rssBytes: number;
+}
+
+/** Everything one benchmark run found, in the order of the scenarios. */
+export interface BenchReport {
+  readonly smoke: boolean;
+  readonly startedAt: Date;
+  readonly seconds: number;
+  readonly machine: {
+    readonly cores: number;
+    readonly cpuModel: string;
+    readonly node: string;
+    readonly platform: string;
+    readonly dbEngine: string;
+  };
+  readonly settings: {
+    readonly bcryptCost: number;
+    readonly threadpoolSize: number;
+    readonly threadpoolFromEnv: boolean;
+    readonly readConnections: number;
+    readonly readSeconds: number;
+    readonly rounds: number;
+    readonly loginConnections: number;
+    readonly loginSeconds: number;
+    readonly pacedPerSecond: number;
+    readonly pacedSeconds: number;
+    readonly refreshConnections: number;
+    readonly refreshSeconds: number;
+  };
+  readonly reads: {
+    readonly guarded: Measured;
+    readonly unguarded: Measured;
+    readonly ceiling: Measured;
+    readonly ceilingNoLookup: Measured;
+  };
+  readonly bcrypt: {
+    readonly hashTime: BcryptHashTime;
+    /** How many hashes can run at once: min(cores, threadpool). */
+    readonly parallelism: number;
+    readonly ceilingPerSecond: number;
+  };
+  readonly logins: Measured;
+  readonly underLoad: {
+    readonly idle: PacedReadResult;
+    readonly loaded: PacedReadResult;
+    readonly eventLoopIdle: ProbeStats['eventLoopDelay'];
+    readonly eventLoopLoaded: ProbeStats['eventLoopDelay'];
+    readonly logins: LoadResult;
+    readonly rssBytes: number;
+  };
+  readonly refresh: Measured;
+}
+
+/** A target on a ratio; `atLeast` false means the ratio must stay at or below `bound`. */
+interface Target {
+  readonly label: string;
+  readonly ratio: number;
+  readonly detail: string;
+  readonly bound: number;
+  readonly atLeast: boolean;
+}
+
+const integer = (value: number): string =>
+  Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—';
+const decimal = (value: number, digits = 2): string =>
+  Number.isFinite(value) ? value.toFixed(digits) : '—';
+const megabytes = (bytes: number): string => `${Math.round(bytes / (1024 * 1024))}`;
+
+function loadRow(
+  id: string,
+  scenario: string,
+  server: string,
+  { result, rssBytes }: Measured,
+  unit: string,
+): string {
+  const failed = result.errors + result.non2xx + result.mismatches;
+  return `| ${id} | ${scenario} | ${server} | ${integer(result.perSecond)} ${unit} | ${decimal(result.p50)} | ${decimal(result.p99)} | ${megabytes(rssBytes)} | ${failed} |`;
+}
+
+function pacedRow(id: string, scenario: string, result: PacedReadResult, rssBytes: number): string {
+  return `| ${id} | ${scenario} | API | ${integer(result.completed)} reads (paced) | ${decimal(result.p50)} | ${decimal(result.p99)} | ${megabytes(rssBytes)} | ${result.failures} |`;
+}
+
+function targets(report: BenchReport): Target[] {
+  const { reads, bcrypt, logins, underLoad } = report;
+  const guarded = reads.guarded.result.perSecond;
+  return [
+    {
+      label: 'Auth overhead: guarded ÷ unguarded req/s',
+      ratio: guarded / reads.unguarded.result.perSecond,
+      detail: `${integer(guarded)} ÷ ${integer(reads.unguarded.result.perSecond)}`,
+      bound: 0.9,
+      atLeast: true,
+    },
+    {
+      label: 'Guarded read ÷ bare node:http ceiling (same JWT check and lookup)',
+      ratio: guarded / reads.ceiling.result.perSecond,
+      detail: `${integer(guarded)} ÷ ${integer(reads.ceiling.result.perSecond)}`,
+      bound: 0.4,
+      atLeast: true,
+    },
+    {
+      label: `Logins/s ÷ bcrypt ceiling (${bcrypt.parallelism} × 1 / ${decimal(bcrypt.hashTime.medianMs, 1)} ms)`,
+      ratio: logins.result.perSecond / bcrypt.ceilingPerSecond,
+      detail: `${decimal(logins.result.perSecond, 1)} ÷ ${decimal(bcrypt.ceilingPerSecond, 1)}`,
+      bound: 0.9,
+      atLeast: true,
+    },
+    {
+      label: 'Read p99 while logins saturate bcrypt ÷ read p99 idle',
+      ratio: underLoad.loaded.p99 / underLoad.idle.p99,
+      detail: `${decimal(underLoad.loaded.p99)} ms ÷ ${decimal(underLoad.idle.p99)} ms`,
+      bound: 1.5,
+      atLeast: false,
+    },
+  ];
+}
+
+function verdict(target: Target): string {
+  if (!Number.isFinite(target.ratio)) return 'n/a';
+  const met = target.atLeast ? target.ratio >= target.bound : target.ratio <= target.bound;
+  return met ? 'met' : '**missed**';
+}
+
+/** Renders the run as markdown: settings, one row per measurement, then the targets. */
+export function renderReport(report: BenchReport): string {
+  const { machine, settings, reads } = report;
+  const threadpool = settings.threadpoolFromEnv
+    ? `${settings.threadpoolSize} (UV_THREADPOOL_SIZE)`
+    : `${settings.threadpoolSize} (libuv default)`;
+  const lines = [
+    `Run of ${report.startedAt.toISOString()}${report.smoke ? ' (smoke run: durations too short to mean anything)' : ''}, ${Math.round(report.seconds)} s in all.`,
+    '',
+    `- Machine: ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}; database: embedded ${machine.dbEngine} on loopback.`,
+    `- bcrypt cost ${settings.bcryptCost}; libuv thread pool ${threadpool}.`,
+    `- Reads: ${settings.readConnections} connections, best of ${settings.rounds} interleaved ${settings.readSeconds} s rounds per server. Logins: ${settings.loginConnections} connections, ${settings.loginSeconds} s. Paced reads: ${settings.pacedPerSecond}/s for ${settings.pacedSeconds} s. Refresh: ${settings.refreshConnections} connections, ${settings.refreshSeconds} s.`,
+    '',
+    '| # | scenario | server | throughput | p50 ms | p99 ms | RSS after (MB) | failures |',
+    '| - | -------- | ------ | ---------: | -----: | -----: | -------------: | -------: |',
+    loadRow('1', 'Guarded read `{ me { id roles } }`', 'API (`dist/`)', reads.guarded, 'req/s'),
+    loadRow(
+      '2',
+      'Same read, `@auth` and token check removed',
+      'bench variant',
+      reads.unguarded,
+      'req/s',
+    ),
+    loadRow('3', 'Ceiling: JWT check + user lookup', 'bare `node:http`', reads.ceiling, 'req/s'),
+    loadRow(
+      '3′',
+      'Ceiling without the user lookup',
+      'bare `node:http`',
+      reads.ceilingNoLookup,
+      'req/s',
+    ),
+    loadRow('4', `Login (bcrypt cost ${settings.bcryptCost})`, 'API', report.logins, 'logins/s'),
+    pacedRow('5a', 'Read while idle', report.underLoad.idle, report.underLoad.rssBytes),
+    pacedRow(
+      '5b',
+      `Read while logins saturate bcrypt (${decimal(report.underLoad.logins.perSecond, 1)} logins/s alongside)`,
+      report.underLoad.loaded,
+      report.underLoad.rssBytes,
+    ),
+    loadRow('6', 'Refresh-token rotation', 'API', report.refresh, 'rotations/s'),
+    '',
+    '| target | ratio | measured | goal | |',
+    '| ------ | ----: | -------- | ---- | - |',
+    ...targets(report).map(
+      (target) =>
+        `| ${target.label} | ${decimal(target.ratio)} | ${target.detail} | ${target.atLeast ? '≥' : '≤'} ${target.bound.toFixed(2)} | ${verdict(target)} |`,
+    ),
+    `| Event-loop delay p99 in the API, idle → logins saturating bcrypt | | ${decimal(report.underLoad.eventLoopIdle.p99)} ms → ${decimal(report.underLoad.eventLoopLoaded.p99)} ms (max ${decimal(report.underLoad.eventLoopLoaded.max)} ms) | | |`,
+    '',
+    `bcrypt: ${decimal(report.bcrypt.hashTime.medianMs, 1)} ms per comparison at cost ${settings.bcryptCost} (median of ${report.bcrypt.hashTime.samples}, one at a time), so at most ${decimal(report.bcrypt.ceilingPerSecond, 1)} logins/s on ${report.bcrypt.parallelism} parallel hashes = min(${machine.cores} cores, thread pool ${settings.threadpoolSize}).`,
+  ];
+  return lines.join('\n');
+}
