@@ -13,6 +13,8 @@ export const EVENT_LOOP_RESOLUTION_MS = 10;
 export interface ProbeStats {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  /** User + system CPU time of the process since it started, in microseconds. */
+  readonly cpuMicros: number;
   /** Event-loop delay beyond the sampling interval since the last reset, in milliseconds. */
   readonly eventLoopDelay: { readonly p50: number; readonly p99: number; readonly max: number };
   /** UV_THREADPOOL_SIZE as the process sees it; libuv's default is 4. */
@@ -50,8 +52,10 @@ function installProbe(): void {
 
   process.on('message', (message: unknown) => {
     if (!isProbeRequest(message)) return;
+    const cpu = process.cpuUsage();
     const stats: ProbeStats = {
       rssBytes: process.memoryUsage.rss(),
+      cpuMicros: cpu.user + cpu.system,
       heapUsedBytes: process.memoryUsage().heapUsed,
       eventLoopDelay: {
         p50: lateness(histogram.percentile(50)),

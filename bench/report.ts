@@ -3,10 +3,14 @@ import type { LoadResult } from './loadTest';
 import type { PacedReadResult } from './pacedReads';
 import type { ProbeStats } from './probe';
 
-/** One load run and the server's memory right after it. */
+/** One load run, the server's memory right after it, and the CPU time it cost per request. */
 export interface Measured {
   readonly result: LoadResult;
   readonly rssBytes: number;
+  /** CPU milliseconds the server process spent per completed request. */
+  readonly serverCpuMs: number;
+  /** CPU milliseconds the database process spent per completed request. */
+  readonly dbCpuMs: number;
 }
 
 /** Everything one benchmark run found, in the order of the scenarios. */
@@ -78,15 +82,17 @@ function loadRow(
   id: string,
   scenario: string,
   server: string,
-  { result, rssBytes }: Measured,
+  { result, rssBytes, serverCpuMs, dbCpuMs }: Measured,
   unit: string,
 ): string {
   const failed = result.errors + result.non2xx + result.mismatches;
-  return `| ${id} | ${scenario} | ${server} | ${integer(result.perSecond)} ${unit} | ${decimal(result.p50)} | ${decimal(result.p99)} | ${megabytes(rssBytes)} | ${failed} |`;
+  const throughput =
+    result.perSecond >= 100 ? integer(result.perSecond) : decimal(result.perSecond, 1);
+  return `| ${id} | ${scenario} | ${server} | ${throughput} ${unit} | ${decimal(result.p50)} | ${decimal(result.p99)} | ${decimal(serverCpuMs)} | ${decimal(dbCpuMs)} | ${megabytes(rssBytes)} | ${failed} |`;
 }
 
 function pacedRow(id: string, scenario: string, result: PacedReadResult, rssBytes: number): string {
-  return `| ${id} | ${scenario} | API | ${integer(result.completed)} reads (paced) | ${decimal(result.p50)} | ${decimal(result.p99)} | ${megabytes(rssBytes)} | ${result.failures} |`;
+  return `| ${id} | ${scenario} | API | ${integer(result.completed)} reads, paced | ${decimal(result.p50)} | ${decimal(result.p99)} | | | ${megabytes(rssBytes)} | ${result.failures} |`;
 }
 
 function targets(report: BenchReport): Target[] {
@@ -143,8 +149,8 @@ export function renderReport(report: BenchReport): string {
     `- bcrypt cost ${settings.bcryptCost}; libuv thread pool ${threadpool}.`,
     `- Reads: ${settings.readConnections} connections, best of ${settings.rounds} interleaved ${settings.readSeconds} s rounds per server. Logins: ${settings.loginConnections} connections, ${settings.loginSeconds} s. Paced reads: ${settings.pacedPerSecond}/s for ${settings.pacedSeconds} s. Refresh: ${settings.refreshConnections} connections, ${settings.refreshSeconds} s.`,
     '',
-    '| # | scenario | server | throughput | p50 ms | p99 ms | RSS after (MB) | failures |',
-    '| - | -------- | ------ | ---------: | -----: | -----: | -------------: | -------: |',
+    '| # | scenario | server | throughput | p50 ms | p99 ms | server CPU ms/req | DB CPU ms/req | RSS after (MB) | failures |',
+    '| - | -------- | ------ | ---------: | -----: | -----: | ----------------: | ------------: | -------------: | -------: |',
     loadRow('1', 'Guarded read `{ me { id roles } }`', 'API (`dist/`)', reads.guarded, 'req/s'),
     loadRow(
       '2',
@@ -177,6 +183,7 @@ export function renderReport(report: BenchReport): string {
       (target) =>
         `| ${target.label} | ${decimal(target.ratio)} | ${target.detail} | ${target.atLeast ? '≥' : '≤'} ${target.bound.toFixed(2)} | ${verdict(target)} |`,
     ),
+    `| Cross-check on CPU time: unguarded ÷ guarded server CPU per read | ${decimal(reads.unguarded.serverCpuMs / reads.guarded.serverCpuMs)} | ${decimal(reads.unguarded.serverCpuMs)} ms ÷ ${decimal(reads.guarded.serverCpuMs)} ms | (≥ 0.90) | |`,
     `| Event-loop delay p99 in the API, idle → logins saturating bcrypt | | ${decimal(report.underLoad.eventLoopIdle.p99)} ms → ${decimal(report.underLoad.eventLoopLoaded.p99)} ms (max ${decimal(report.underLoad.eventLoopLoaded.max)} ms) | | |`,
     '',
     `bcrypt: ${decimal(report.bcrypt.hashTime.medianMs, 1)} ms per comparison at cost ${settings.bcryptCost} (median of ${report.bcrypt.hashTime.samples}, one at a time), so at most ${decimal(report.bcrypt.ceilingPerSecond, 1)} logins/s on ${report.bcrypt.parallelism} parallel hashes = min(${machine.cores} cores, thread pool ${settings.threadpoolSize}).`,
