@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { createHistogram } from 'node:perf_hooks';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 
 export interface PacedReadOptions {
   readonly url: string;
@@ -8,6 +8,8 @@ export interface PacedReadOptions {
   readonly expectBody: string;
   readonly perSecond: number;
   readonly durationSeconds: number;
+  /** Where latencies are recorded, in microseconds (a new histogram by default). */
+  readonly latencies?: RecordableHistogram;
 }
 
 export interface PacedReadResult {
@@ -27,7 +29,7 @@ export interface PacedReadResult {
  */
 export async function runPacedReads(options: PacedReadOptions): Promise<PacedReadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  const latencies = createHistogram();
+  const latencies = options.latencies ?? createHistogram();
   const target = new URL(options.url);
   let completed = 0;
   let failures = 0;
@@ -76,6 +78,15 @@ export async function runPacedReads(options: PacedReadOptions): Promise<PacedRea
   }
   await Promise.all(inFlight);
   agent.destroy();
+  return summarisePacedReads(latencies, completed, failures);
+}
+
+/** Percentiles of a microsecond histogram, in milliseconds. */
+export function summarisePacedReads(
+  latencies: RecordableHistogram,
+  completed: number,
+  failures: number,
+): PacedReadResult {
   const ms = (microseconds: number): number => microseconds / 1000;
   return {
     completed,

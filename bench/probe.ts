@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /**
@@ -19,6 +20,26 @@ export interface ProbeStats {
   readonly eventLoopDelay: { readonly p50: number; readonly p99: number; readonly max: number };
   /** UV_THREADPOOL_SIZE as the process sees it; libuv's default is 4. */
   readonly threadpoolSize: number;
+  /**
+   * Threads running at a lower priority than the main thread: the API's bcrypt workers (Linux
+   * only; 0 elsewhere).
+   */
+  readonly lowPriorityThreads: number;
+}
+
+function countLowPriorityThreads(): number {
+  if (process.platform !== 'linux') return 0;
+  const niceOf = (tid: string): number => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // The 19th field, counted after the parenthesised thread name.
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    } catch {
+      return 0;
+    }
+  };
+  const main = niceOf(String(process.pid));
+  return readdirSync('/proc/self/task').filter((tid) => niceOf(tid) > main).length;
 }
 
 export interface ProbeRequest {
@@ -63,6 +84,7 @@ function installProbe(): void {
         max: lateness(histogram.max),
       },
       threadpoolSize,
+      lowPriorityThreads: countLowPriorityThreads(),
     };
     if (message.command === 'reset') histogram.reset();
     const reply: ProbeReply = { probe: message.probe, stats };

@@ -29,6 +29,10 @@ export interface BenchReport {
     readonly bcryptCost: number;
     readonly threadpoolSize: number;
     readonly threadpoolFromEnv: boolean;
+    /** Threads bcrypt ran on during the logins. */
+    readonly hashingThreads: number;
+    /** Whether those were the API's own low-priority workers rather than libuv's pool. */
+    readonly hashingThreadsLowPriority: boolean;
     readonly readConnections: number;
     readonly readSeconds: number;
     readonly rounds: number;
@@ -46,8 +50,13 @@ export interface BenchReport {
     readonly ceilingNoLookup: Measured;
   };
   readonly bcrypt: {
+    /** On the kind of thread the API hashes on; the mean of before and after the logins. */
     readonly hashTime: BcryptHashTime;
-    /** How many hashes can run at once: min(cores, threadpool). */
+    /** On libuv's pool at normal priority, for reference. */
+    readonly normalPriority: BcryptHashTime;
+    /** Whether the API hashes on its own low-priority workers. */
+    readonly onWorkers: boolean;
+    /** How many hashes can run at once: min(cores, hashing threads). */
     readonly parallelism: number;
     readonly ceilingPerSecond: number;
   };
@@ -57,7 +66,7 @@ export interface BenchReport {
     readonly loaded: PacedReadResult;
     readonly eventLoopIdle: ProbeStats['eventLoopDelay'];
     readonly eventLoopLoaded: ProbeStats['eventLoopDelay'];
-    readonly logins: LoadResult;
+    readonly loginsPerSecond: number;
     readonly rssBytes: number;
   };
   readonly refresh: Measured;
@@ -146,7 +155,7 @@ export function renderReport(report: BenchReport): string {
     `Run of ${report.startedAt.toISOString()}${report.smoke ? ' (smoke run: durations too short to mean anything)' : ''}, ${Math.round(report.seconds)} s in all.`,
     '',
     `- Machine: ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}; database: embedded ${machine.dbEngine} on loopback.`,
-    `- bcrypt cost ${settings.bcryptCost}; libuv thread pool ${threadpool}.`,
+    `- bcrypt cost ${settings.bcryptCost}, hashed on ${settings.hashingThreads} ${settings.hashingThreadsLowPriority ? 'low-priority worker threads' : 'libuv pool threads'}; libuv thread pool ${threadpool}.`,
     `- Reads: ${settings.readConnections} connections, best of ${settings.rounds} interleaved ${settings.readSeconds} s rounds per server. Logins: ${settings.loginConnections} connections, ${settings.loginSeconds} s. Paced reads: ${settings.pacedPerSecond}/s for ${settings.pacedSeconds} s. Refresh: ${settings.refreshConnections} connections, ${settings.refreshSeconds} s.`,
     '',
     '| # | scenario | server | throughput | p50 ms | p99 ms | server CPU ms/req | DB CPU ms/req | RSS after (MB) | failures |',
@@ -171,7 +180,7 @@ export function renderReport(report: BenchReport): string {
     pacedRow('5a', 'Read while idle', report.underLoad.idle, report.underLoad.rssBytes),
     pacedRow(
       '5b',
-      `Read while logins saturate bcrypt (${decimal(report.underLoad.logins.perSecond, 1)} logins/s alongside)`,
+      `Read while logins saturate bcrypt (${decimal(report.underLoad.loginsPerSecond, 1)} logins/s alongside)`,
       report.underLoad.loaded,
       report.underLoad.rssBytes,
     ),
@@ -186,7 +195,7 @@ export function renderReport(report: BenchReport): string {
     `| Cross-check on CPU time: unguarded ÷ guarded server CPU per read | ${decimal(reads.unguarded.serverCpuMs / reads.guarded.serverCpuMs)} | ${decimal(reads.unguarded.serverCpuMs)} ms ÷ ${decimal(reads.guarded.serverCpuMs)} ms | (≥ 0.90) | |`,
     `| Event-loop delay p99 in the API, idle → logins saturating bcrypt | | ${decimal(report.underLoad.eventLoopIdle.p99)} ms → ${decimal(report.underLoad.eventLoopLoaded.p99)} ms (max ${decimal(report.underLoad.eventLoopLoaded.max)} ms) | | |`,
     '',
-    `bcrypt: ${decimal(report.bcrypt.hashTime.medianMs, 1)} ms per comparison at cost ${settings.bcryptCost} (median of ${report.bcrypt.hashTime.samples}, one at a time), so at most ${decimal(report.bcrypt.ceilingPerSecond, 1)} logins/s on ${report.bcrypt.parallelism} parallel hashes = min(${machine.cores} cores, thread pool ${settings.threadpoolSize}).`,
+    `bcrypt: ${decimal(report.bcrypt.hashTime.medianMs, 1)} ms per comparison at cost ${settings.bcryptCost} ${report.bcrypt.onWorkers ? 'on a hashing worker like the API’s' : 'on the libuv pool'} (median, one at a time, ${report.bcrypt.hashTime.samples} samples before and after the logins; ${decimal(report.bcrypt.normalPriority.medianMs, 1)} ms at normal priority), so at most ${decimal(report.bcrypt.ceilingPerSecond, 1)} logins/s on ${report.bcrypt.parallelism} parallel hashes = min(${machine.cores} cores, ${settings.hashingThreads} hashing threads).`,
   ];
   return lines.join('\n');
 }

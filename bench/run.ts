@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
+import { createHistogram } from 'node:perf_hooks';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as EmbeddedDbModule from '../src/embedded/startEmbeddedDb';
 import { freePort } from '../src/embedded/waitForPort';
-import { measureBcryptHashTime } from './bcryptHashTime';
+import { createHashingPool } from '../src/services/hashingPool';
+import { measureBcryptHashTime, type BcryptHashTime } from './bcryptHashTime';
 import { graphQLData, postGraphQL } from './graphqlRequest';
 import { failures, runLoad, type LoadOptions, type LoadResult } from './loadTest';
-import { runPacedReads, type PacedReadResult } from './pacedReads';
+import { runPacedReads, summarisePacedReads, type PacedReadResult } from './pacedReads';
+import type { ProbeStats } from './probe';
 import { findProcess, processCpuMicros } from './processCpu';
 import { renderReport, type BenchReport, type Measured } from './report';
 import { startServerProcess, type ServerProcess } from './serverProcess';
@@ -33,6 +36,8 @@ interface Profile {
   readonly loginSeconds: number;
   readonly pacedPerSecond: number;
   readonly pacedSeconds: number;
+  /** Idle and loaded paced-read windows, alternating. */
+  readonly pacedWindows: number;
   readonly refreshSeconds: number;
   /** The whole run is stopped (and fails) past this. */
   readonly deadlineSeconds: number;
@@ -46,7 +51,8 @@ const FULL: Profile = {
   hashSeconds: 2,
   loginSeconds: 8,
   pacedPerSecond: 100,
-  pacedSeconds: 8,
+  pacedSeconds: 5,
+  pacedWindows: 2,
   refreshSeconds: 8,
   deadlineSeconds: 240,
 };
@@ -60,9 +66,12 @@ const SMOKE: Profile = {
   loginSeconds: 1,
   pacedPerSecond: 20,
   pacedSeconds: 1,
+  pacedWindows: 1,
   refreshSeconds: 1,
   deadlineSeconds: 120,
 };
+
+type ProbeDelay = ProbeStats['eventLoopDelay'];
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
@@ -294,14 +303,23 @@ async function main(): Promise<void> {
     log(`refresh: ${describe(refresh, 'rotations/s')}`);
     count(failures(refresh.result), 'refresh');
 
-    // Scenario 4: logins against what bcrypt allows on this machine.
+    // Scenario 4: logins against what bcrypt allows on this machine. The hash time is taken on
+    // the same kind of thread the API hashes on (its low-priority workers when it has them, which
+    // registering the bench user started), just before and just after the logins.
+    const { threadpoolSize, lowPriorityThreads: workersBefore } = await api.stats();
+    const hashingPool = createHashingPool({ size: 1 });
+    const onWorkers = workersBefore > 0;
+    const timeHashes = (): Promise<BcryptHashTime> =>
+      measureBcryptHashTime(
+        args.cost,
+        profile.hashSeconds,
+        onWorkers ? (password, hash) => hashingPool.compare(password, hash) : undefined,
+      );
     log(`timing bcrypt at cost ${args.cost}`);
-    const hashTime = await measureBcryptHashTime(args.cost, profile.hashSeconds);
-    const { threadpoolSize } = await api.stats();
-    const parallelism = Math.min(cores, threadpoolSize);
-    const ceilingPerSecond = (parallelism * 1000) / hashTime.medianMs;
-    // Twice the pool, so a hash is always waiting when one finishes.
-    const loginConnections = threadpoolSize * 2;
+    const normalPriority = await measureBcryptHashTime(args.cost, profile.hashSeconds);
+    const hashTimeBefore = await timeHashes();
+    // Twice as many logins in flight as hashes can run, so a hash always waits when one finishes.
+    const loginConnections = Math.max(cores, threadpoolSize) * 2;
     const loginOptions = (seconds: number): LoadOptions => ({
       url: graphqlUrl,
       connections: loginConnections,
@@ -310,36 +328,84 @@ async function main(): Promise<void> {
       verifyBody: (body) => body.startsWith('{"data":{"login":{"accessToken":"'),
     });
     const logins = await measure(api, () => runLoad(loginOptions(profile.loginSeconds)));
+    const hashTimeAfter = await timeHashes();
+    const hashTime: BcryptHashTime = {
+      cost: args.cost,
+      medianMs: (hashTimeBefore.medianMs + hashTimeAfter.medianMs) / 2,
+      samples: hashTimeBefore.samples + hashTimeAfter.samples,
+    };
+    const { lowPriorityThreads } = await api.stats();
+    const hashingThreads = onWorkers ? lowPriorityThreads : threadpoolSize;
+    const parallelism = Math.min(cores, hashingThreads);
+    const ceilingPerSecond = (parallelism * 1000) / hashTime.medianMs;
+    log(
+      `bcrypt: ${hashTime.medianMs.toFixed(1)} ms per hash on ${onWorkers ? 'a hashing worker' : 'the libuv pool'} (${normalPriority.medianMs.toFixed(1)} ms at normal priority)`,
+    );
     log(`login: ${describe(logins, 'logins/s')} (ceiling ${ceilingPerSecond.toFixed(1)}/s)`);
     count(failures(logins.result), 'login');
 
-    // Scenario 5: a light, steady read stream, first alone, then while logins keep bcrypt busy.
-    const paced = (): Promise<PacedReadResult> =>
-      runPacedReads({
+    // Scenario 5: a light, steady read stream, alone and while logins keep bcrypt busy. Idle and
+    // loaded windows alternate so that drifting background load on the machine hits both alike.
+    const idleLatencies = createHistogram();
+    const loadedLatencies = createHistogram();
+    const pacedCounts = { idle: { completed: 0, failed: 0 }, loaded: { completed: 0, failed: 0 } };
+    const eventLoop = { idle: [] as ProbeDelay[], loaded: [] as ProbeDelay[] };
+    let loginsAlongside = { completed: 0, seconds: 0, failed: 0 };
+    const pacedWindow = async (state: 'idle' | 'loaded'): Promise<void> => {
+      await api.resetStats();
+      const result = await runPacedReads({
         url: graphqlUrl,
         body: readBody,
         headers: bearer,
         expectBody,
         perSecond: profile.pacedPerSecond,
         durationSeconds: profile.pacedSeconds,
+        latencies: state === 'idle' ? idleLatencies : loadedLatencies,
       });
-    await api.resetStats();
-    const idle = await paced();
-    const eventLoopIdle = (await api.stats()).eventLoopDelay;
+      eventLoop[state].push((await api.stats()).eventLoopDelay);
+      pacedCounts[state].completed += result.completed;
+      pacedCounts[state].failed += result.failures;
+    };
+    for (let window = 0; window < profile.pacedWindows; window += 1) {
+      await pacedWindow('idle');
+      // The logins start first and stop last, so the whole read window sees saturated hashing.
+      const loginLoad = runLoad(loginOptions(profile.pacedSeconds + 2));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await pacedWindow('loaded');
+      const logins = await loginLoad;
+      loginsAlongside = {
+        completed: loginsAlongside.completed + logins.completed,
+        seconds: loginsAlongside.seconds + logins.seconds,
+        failed: loginsAlongside.failed + failures(logins),
+      };
+      api.assertAlive();
+    }
+    const underLoadRss = (await api.stats()).rssBytes;
+    const idle = summarisePacedReads(
+      idleLatencies,
+      pacedCounts.idle.completed,
+      pacedCounts.idle.failed,
+    );
+    const loaded = summarisePacedReads(
+      loadedLatencies,
+      pacedCounts.loaded.completed,
+      pacedCounts.loaded.failed,
+    );
+    // The worst window of each kind, so a quiet window cannot hide a bad one.
+    const worstDelay = (windows: ProbeDelay[]): ProbeDelay => ({
+      p50: Math.max(...windows.map((delay) => delay.p50)),
+      p99: Math.max(...windows.map((delay) => delay.p99)),
+      max: Math.max(...windows.map((delay) => delay.max)),
+    });
+    const eventLoopIdle = worstDelay(eventLoop.idle);
+    const eventLoopLoaded = worstDelay(eventLoop.loaded);
     log(`paced read, idle: ${describePaced(idle)}`);
-    const loginLoad = runLoad(loginOptions(profile.pacedSeconds + 2));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    await api.resetStats();
-    const loaded = await paced();
-    const loadedStats = await api.stats();
-    const loginsAlongside = await loginLoad;
-    api.assertAlive();
     log(`paced read, logins saturating bcrypt: ${describePaced(loaded)}`);
     log(
-      `event-loop delay p99: idle ${eventLoopIdle.p99.toFixed(2)} ms, under logins ${loadedStats.eventLoopDelay.p99.toFixed(2)} ms`,
+      `event-loop delay p99: idle ${eventLoopIdle.p99.toFixed(2)} ms, under logins ${eventLoopLoaded.p99.toFixed(2)} ms`,
     );
     count(idle.failures + loaded.failures, 'paced read');
-    count(failures(loginsAlongside), 'login alongside reads');
+    count(loginsAlongside.failed, 'login alongside reads');
 
     const report: BenchReport = {
       smoke: args.smoke,
@@ -356,6 +422,8 @@ async function main(): Promise<void> {
         bcryptCost: args.cost,
         threadpoolSize,
         threadpoolFromEnv,
+        hashingThreads,
+        hashingThreadsLowPriority: lowPriorityThreads > 0,
         readConnections: profile.readConnections,
         readSeconds: profile.readSeconds,
         rounds: profile.rounds,
@@ -372,15 +440,15 @@ async function main(): Promise<void> {
         ceiling: bestOf('ceiling'),
         ceilingNoLookup: bestOf('ceilingNoLookup'),
       },
-      bcrypt: { hashTime, parallelism, ceilingPerSecond },
+      bcrypt: { hashTime, normalPriority, onWorkers, parallelism, ceilingPerSecond },
       logins,
       underLoad: {
         idle,
         loaded,
         eventLoopIdle,
-        eventLoopLoaded: loadedStats.eventLoopDelay,
-        logins: loginsAlongside,
-        rssBytes: loadedStats.rssBytes,
+        eventLoopLoaded,
+        loginsPerSecond: loginsAlongside.completed / Math.max(1, loginsAlongside.seconds),
+        rssBytes: underLoadRss,
       },
       refresh,
     };
