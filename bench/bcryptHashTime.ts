@@ -8,14 +8,12 @@ export interface BcryptHashTime {
 }
 
 /**
- * Times bcrypt comparisons at `cost`, one at a time (so each has a core to itself), for about
- * `seconds`, and returns the median. A login costs exactly one comparison. `compare` is bcrypt's
- * own (libuv thread pool) unless given, for example the API's hashing pool.
+ * Times bcrypt comparisons at `cost`, one at a time (so each has a core to itself) at normal
+ * priority, for about `seconds`, and returns the median. A login costs exactly one comparison.
  */
 export async function measureBcryptHashTime(
   cost: number,
   seconds: number,
-  compare: (password: string, hash: string) => Promise<boolean> = bcrypt.compare,
   minSamples = 3,
 ): Promise<BcryptHashTime> {
   const password = 'correct horse battery staple';
@@ -24,7 +22,7 @@ export async function measureBcryptHashTime(
   const deadline = performance.now() + seconds * 1000;
   while (times.length < minSamples || performance.now() < deadline) {
     const started = performance.now();
-    await compare(password, hash);
+    await bcrypt.compare(password, hash);
     times.push(performance.now() - started);
   }
   times.sort((a, b) => a - b);
