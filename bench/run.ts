@@ -58,6 +58,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const profile = args.smoke ? SMOKE : FULL;
   const startedAt = new Date();
+  const loadAtStart = os.loadavg()[0] ?? NaN;
   const deadline = setTimeout(() => {
     log(`FAILED: stopped after ${profile.deadlineSeconds} s`);
     process.exit(1);
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
         node: process.version,
         platform: `${os.platform()} ${os.arch()}`,
         dbEngine: db.engine === 'ferretdb' ? 'FerretDB 1.24 (SQLite)' : 'mongod',
+        loadAverage: [loadAtStart, os.loadavg()[0] ?? NaN],
       },
       settings: {
         bcryptCost: args.cost,
