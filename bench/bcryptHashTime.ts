@@ -1,49 +1,39 @@
 import bcrypt from 'bcrypt';
 
-export interface BcryptTiming {
+export interface BcryptHashTime {
   readonly cost: number;
-  readonly concurrency: number;
-  /** Median time of one comparison, in milliseconds. */
+  /** Median wall-clock time of one comparison, in milliseconds. */
   readonly medianMs: number;
-  /** Comparisons completed per second, all lanes together. */
-  readonly perSecond: number;
+  /** CPU time one comparison took, in milliseconds: unlike wall time, unmoved by other load. */
+  readonly cpuMs: number;
   readonly samples: number;
 }
 
 /**
- * Runs bcrypt comparisons at `cost` for about `seconds` (and at least three per lane), in
- * `concurrency` lanes each doing one comparison after another, at normal priority on libuv's
- * thread pool. One lane gives the time of one hash on an otherwise idle core; as many lanes as
- * cores gives what the machine can hash right now, which on a shared machine is less than
- * cores × 1 / that time. A login costs exactly one comparison.
+ * Times bcrypt comparisons at `cost`, one at a time (so each has a core to itself) at normal
+ * priority, for about `seconds` and at least three. A login costs exactly one comparison.
  */
-export async function measureBcrypt(
+export async function measureBcryptHashTime(
   cost: number,
   seconds: number,
-  concurrency = 1,
-): Promise<BcryptTiming> {
+  minSamples = 3,
+): Promise<BcryptHashTime> {
   const password = 'correct horse battery staple';
   const hash = await bcrypt.hash(password, cost);
   const times: number[] = [];
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  // Each lane's own rate, so a lane that finished early does not count as idle hashing.
-  const lane = async (): Promise<number> => {
-    let done = 0;
-    for (; done < 3 || performance.now() < deadline; done += 1) {
-      const start = performance.now();
-      await bcrypt.compare(password, hash);
-      times.push(performance.now() - start);
-    }
-    return done / ((performance.now() - started) / 1000);
-  };
-  const rates = await Promise.all(Array.from({ length: concurrency }, lane));
+  const deadline = performance.now() + seconds * 1000;
+  const cpuBefore = process.cpuUsage();
+  while (times.length < minSamples || performance.now() < deadline) {
+    const started = performance.now();
+    await bcrypt.compare(password, hash);
+    times.push(performance.now() - started);
+  }
+  const cpu = process.cpuUsage(cpuBefore);
   times.sort((a, b) => a - b);
   return {
     cost,
-    concurrency,
     medianMs: times[Math.floor(times.length / 2)] ?? NaN,
-    perSecond: rates.reduce((total, rate) => total + rate, 0),
+    cpuMs: (cpu.user + cpu.system) / 1000 / times.length,
     samples: times.length,
   };
 }

@@ -6,6 +6,8 @@ export interface LoadOptions {
   readonly url: string;
   readonly connections: number;
   readonly durationSeconds: number;
+  /** Send exactly this many requests and wait for every answer, instead of a fixed duration. */
+  readonly amount?: number;
   readonly body?: string;
   readonly headers?: Readonly<Record<string, string>>;
   /** Every response must be exactly this body. */
@@ -58,6 +60,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         headers: { 'content-type': 'application/json', ...options.headers },
         timeout: 10,
         // Unset options must be left out, not passed as undefined: autocannon checks their presence.
+        ...(options.amount === undefined ? {} : { amount: options.amount }),
         ...(options.body === undefined ? {} : { body: options.body }),
         ...(options.requests ? { requests: options.requests } : {}),
         ...(options.verifyBody

@@ -14,6 +14,11 @@ export interface ServerProcess {
   stats(): Promise<ProbeStats>;
   /** Throws if the process has died (a crash under load is a broken benchmark). */
   assertAlive(): void;
+  /**
+   * Resolves once the process has used less than 5% of a core for a quarter of a second (or after
+   * `timeoutMs`): when a load generator stops, the server still works off what it had accepted.
+   */
+  settle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -112,6 +117,16 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     stats: () => ask('stats'),
     assertAlive() {
       if (child.exitCode !== null || child.signalCode !== null) throw died();
+    },
+    async settle(timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      let before = await ask('stats');
+      while (Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const after = await ask('stats');
+        if (after.cpuMicros - before.cpuMicros < 0.05 * 250_000) return;
+        before = after;
+      }
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
