@@ -28,12 +28,17 @@ interface Pending {
 
 interface PoolWorker {
   readonly worker: Worker;
-  current?: Pending;
+  /** Sent to the worker and not yet answered, oldest first (a worker answers in order). */
+  readonly jobs: Pending[];
 }
 
 // Hashing threads yield the CPU to request handling: with every core busy hashing, a read still
 // gets a core as soon as it arrives, while hashes use all the CPU that requests leave idle.
 const DEFAULT_NICE = 10;
+
+// Each worker holds its next job while it hashes, so it never waits for the event loop to hand
+// it one between hashes.
+const JOBS_PER_WORKER = 2;
 
 // Plain JavaScript evaluated in the worker, so it runs the same from `dist/` and under ts-jest.
 const WORKER_SOURCE = `
@@ -58,7 +63,7 @@ parentPort.on('message', (job) => {
 
 /**
  * A pool of worker threads running bcrypt at a lower CPU priority than the event loop. Workers
- * start on first use, one job each at a time, and never keep the process alive while idle.
+ * start on first use, and never keep the process alive while idle.
  */
 export function createHashingPool(options: HashingPoolOptions = {}): HashingPool {
   const size = Math.max(1, options.size ?? os.availableParallelism());
@@ -66,14 +71,11 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
   const nice = process.platform === 'linux' ? (options.nice ?? DEFAULT_NICE) : 0;
   const bcryptPath = require.resolve('bcrypt');
   const workers = new Set<PoolWorker>();
-  const idle: PoolWorker[] = [];
   const queue: Pending[] = [];
 
   function settle(entry: PoolWorker, reply: Reply): void {
-    const pending = entry.current;
-    entry.current = undefined;
-    entry.worker.unref();
-    idle.push(entry);
+    const pending = entry.jobs.shift();
+    if (entry.jobs.length === 0) entry.worker.unref();
     if (pending && 'error' in reply) pending.reject(new Error(reply.error));
     else if (pending && 'value' in reply) pending.resolve(reply.value);
     dispatch();
@@ -81,16 +83,13 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
 
   function retire(entry: PoolWorker, error: Error): void {
     workers.delete(entry);
-    const at = idle.indexOf(entry);
-    if (at >= 0) idle.splice(at, 1);
-    entry.current?.reject(error);
-    entry.current = undefined;
+    for (const pending of entry.jobs.splice(0)) pending.reject(error);
     dispatch();
   }
 
   function spawn(): PoolWorker {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptPath, nice } });
-    const entry: PoolWorker = { worker };
+    const entry: PoolWorker = { worker, jobs: [] };
     worker.on('message', (reply: Reply) => settle(entry, reply));
     worker.on('error', (error) => retire(entry, error));
     worker.on('exit', (code) => retire(entry, new Error(`hashing worker exited with ${code}`)));
@@ -99,14 +98,25 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
     return entry;
   }
 
+  /** An idle worker, else a new one while there is room, else the least busy with room. */
+  function pickWorker(): PoolWorker | undefined {
+    let best: PoolWorker | undefined;
+    for (const entry of workers) {
+      if (entry.jobs.length === 0) return entry;
+      if (entry.jobs.length < JOBS_PER_WORKER && (!best || entry.jobs.length < best.jobs.length))
+        best = entry;
+    }
+    return workers.size < size ? spawn() : best;
+  }
+
   function dispatch(): void {
     while (queue.length > 0) {
-      const entry = idle.pop() ?? (workers.size < size ? spawn() : undefined);
+      const entry = pickWorker();
       if (!entry) return;
       const pending = queue.shift() as Pending;
-      entry.current = pending;
       // Referenced while busy: a pending hash keeps the process alive like any other I/O.
-      entry.worker.ref();
+      if (entry.jobs.length === 0) entry.worker.ref();
+      entry.jobs.push(pending);
       entry.worker.postMessage(pending.job);
     }
   }
