@@ -217,7 +217,7 @@ async function main(): Promise<void> {
     const markdown = renderReport(report);
     process.stdout.write(`\n${markdown}\n`);
     if (!args.smoke) {
-      writeResults(RESULTS_FILE, markdown);
+      await writeResults(RESULTS_FILE, markdown);
       log(`written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
     }
   } finally {
