@@ -1,4 +1,4 @@
-import bcrypt from 'bcrypt';
+import { sharedHashingPool } from '../src/services/hashingPool';
 import {
   firstError,
   GOOD_PASSWORD,
@@ -89,7 +89,7 @@ describe('request shape', () => {
     const session = await registerUser(api);
     const findUser = jest.spyOn(api.database.models.User, 'findOne');
     const findToken = jest.spyOn(api.database.models.RefreshToken, 'findOne');
-    const compare = jest.spyOn(bcrypt, 'compare');
+    const compare = jest.spyOn(sharedHashingPool(), 'compare');
     try {
       const operator = { $ne: null };
       const responses = [

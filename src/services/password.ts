@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import bcrypt from 'bcrypt';
 import { UserInputError } from '../errors';
 import { isCommonPassword } from './commonPasswords';
+import { sharedHashingPool, type HashingPool } from './hashingPool';
 
 /** Default minimum password length in characters (NIST SP 800-63B asks for at least 8). */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -48,21 +48,27 @@ export interface PasswordHasher {
   verifyAgainstDummy(password: string): Promise<false>;
 }
 
-/** bcrypt with the configured cost; only the async API, which runs on libuv's thread pool. */
-export function createPasswordHasher(cost: number): PasswordHasher {
+/**
+ * bcrypt with the configured cost, run by a pool of low-priority worker threads so that hashing
+ * never holds up the event loop, not even by competing with it for a core.
+ */
+export function createPasswordHasher(
+  cost: number,
+  pool: HashingPool = sharedHashingPool(),
+): PasswordHasher {
   let dummyHash: Promise<string> | undefined;
   const tooLong = (password: string): boolean =>
     Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES;
   return {
-    hash: (password) => bcrypt.hash(password, cost),
+    hash: (password) => pool.hash(password, cost),
     async verify(password, hash) {
       // A longer input would be truncated to 72 bytes and could match a stored prefix.
-      const matches = await bcrypt.compare(password, hash);
+      const matches = await pool.compare(password, hash);
       return matches && !tooLong(password);
     },
     async verifyAgainstDummy(password) {
-      dummyHash ??= bcrypt.hash(randomBytes(32).toString('base64url'), cost);
-      await bcrypt.compare(password, await dummyHash);
+      dummyHash ??= pool.hash(randomBytes(32).toString('base64url'), cost);
+      await pool.compare(password, await dummyHash);
       return false;
     },
   };

@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type * as EmbeddedDbModule from '../src/embedded/startEmbeddedDb';
+import { freePort } from '../src/embedded/waitForPort';
+import { FULL, SMOKE, type BenchContext } from './benchContext';
+import { graphQLData, postGraphQL } from './graphqlRequest';
+import { runLoginScenarios } from './loginScenarios';
+import { findProcess, processCpuMicros } from './processCpu';
+import { runReadScenarios, type ReadTarget } from './readScenarios';
+import { runRefreshScenario } from './refreshScenario';
+import { renderReport, type BenchReport } from './report';
+import { startServerProcess, type ServerProcess } from './serverProcess';
+import { writeResults } from './writeResults';
+
+/**
+ * `npm run bench`: the npm script builds `dist/` and this folder first; this starts the embedded
+ * database, the API from `dist/` and the two baselines in child processes, runs every scenario on
+ * loopback and prints a markdown table, also written to bench/RESULTS.md.
+ *
+ * Flags: `--smoke` (every scenario for about a second; fails only when something breaks, writes
+ * no results), `--cost=N` (bcrypt cost: default 12 as configured, 10 for the smoke run),
+ * `--cpu-prof` (CPU profiles of the servers into dist-bench/profiles).
+ */
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
+const PROFILE_DIR = path.join(REPO_ROOT, 'dist-bench', 'profiles');
+
+const ME = '{ me { id roles } }';
+const REGISTER =
+  'mutation Register($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }';
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+interface Args {
+  readonly smoke: boolean;
+  readonly cost: number;
+  readonly cpuProf: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const smoke = argv.includes('--smoke');
+  const costArg = argv.find((arg) => arg.startsWith('--cost='));
+  // The configured default, so logins are measured as deployed; the run's length does not depend
+  // on it (every scenario runs for a fixed time).
+  const cost = costArg ? Number(costArg.slice('--cost='.length)) : smoke ? 10 : 12;
+  // The servers run in production mode, which refuses a cost under 10.
+  if (!Number.isInteger(cost) || cost < 10 || cost > 31) throw new Error('--cost must be 10 to 31');
+  return { smoke, cost, cpuProf: argv.includes('--cpu-prof') };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const profile = args.smoke ? SMOKE : FULL;
+  const startedAt = new Date();
+  const loadAtStart = os.loadavg()[0] ?? NaN;
+  const deadline = setTimeout(() => {
+    log(`FAILED: stopped after ${profile.deadlineSeconds} s`);
+    process.exit(1);
+  }, profile.deadlineSeconds * 1000);
+  deadline.unref();
+  const cores = os.availableParallelism();
+  const nodeFlags = args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  if (args.cpuProf) mkdirSync(PROFILE_DIR, { recursive: true });
+  let failed = 0;
+
+  log('starting the embedded database');
+  // From dist/, like the API: the module finds the FerretDB build script relative to itself.
+  const { startEmbeddedDb } = (await import(
+    pathToFileURL(path.join(REPO_ROOT, 'dist/embedded/startEmbeddedDb.js')).href
+  )) as typeof EmbeddedDbModule;
+  const db = await startEmbeddedDb({ engine: 'auto', log });
+  const dbPid = findProcess(
+    db.engine === 'ferretdb' ? `--listen-addr=127.0.0.1:${db.port}` : `--port ${db.port}`,
+  );
+  const servers: ServerProcess[] = [];
+  try {
+    const mongodbUri = new URL(db.uri);
+    mongodbUri.pathname = '/bench';
+    const env: Record<string, string> = {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      MONGODB_URI: mongodbUri.toString(),
+      JWT_SECRET: randomBytes(48).toString('base64url'),
+      BCRYPT_COST: String(args.cost),
+      // All load comes from one loopback address and logs in to a handful of accounts many times
+      // in parallel: the throttles (which count attempts before the hash) would measure themselves.
+      AUTH_IP_LIMIT: '0',
+      LOGIN_MAX_FAILURES: '1000',
+      ...(process.env.UV_THREADPOOL_SIZE
+        ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE }
+        : {}),
+    };
+    const start = async (name: string, entry: string, extra: string[] = []) => {
+      const port = await freePort();
+      const server = await startServerProcess({
+        name,
+        entry,
+        args: extra,
+        env: { ...env, PORT: String(port) },
+        port,
+        nodeFlags,
+      });
+      servers.push(server);
+      return server;
+    };
+
+    log('starting the API from dist/');
+    const api = await start('api', 'dist/index.js');
+    const graphqlUrl = `${api.url}/graphql`;
+    const credentials = {
+      email: 'bench@example.com',
+      password: randomBytes(18).toString('base64url'),
+    };
+    const { register } = await graphQLData<{
+      register: { accessToken: string; user: { id: string } };
+    }>(graphqlUrl, REGISTER, { input: credentials });
+
+    log('starting the baselines');
+    const unguarded = await start('unguarded', 'dist-bench/bench/unguardedServer.js', [
+      register.user.id,
+    ]);
+    const ceiling = await start('ceiling', 'dist-bench/bench/ceilingServer.js');
+    const bearer = { authorization: `Bearer ${register.accessToken}` };
+    const readTargets: ReadTarget[] = [
+      { key: 'guarded', server: api, path: '/graphql', headers: bearer },
+      { key: 'unguarded', server: unguarded, path: '/graphql', headers: {} },
+      { key: 'ceiling', server: ceiling, path: '/graphql', headers: bearer },
+      { key: 'ceilingNoLookup', server: ceiling, path: '/graphql/no-lookup', headers: bearer },
+    ];
+    // Every server must give the very same answer, or comparing them means nothing.
+    const answers = await Promise.all(
+      readTargets.map((target) =>
+        postGraphQL(
+          `${target.server.url}${target.path}`,
+          ME,
+          undefined,
+          target.key === 'unguarded' ? undefined : register.accessToken,
+        ),
+      ),
+    );
+    const expectBody = answers[0]?.text ?? '';
+    if (!expectBody.includes(register.user.id) || answers.some((a) => a.text !== expectBody)) {
+      throw new Error(
+        `the servers answer differently:\n${answers.map((answer, i) => `${readTargets[i]?.key}: ${answer.status} ${answer.text}`).join('\n')}`,
+      );
+    }
+
+    const context: BenchContext = {
+      profile,
+      bcryptCost: args.cost,
+      cores,
+      api,
+      graphqlUrl,
+      credentials,
+      token: register.accessToken,
+      read: { body: JSON.stringify({ query: ME }), expectBody },
+      async measure(server, load) {
+        const before = await server.stats();
+        const dbBefore = processCpuMicros(dbPid);
+        const result = await load();
+        server.assertAlive();
+        const after = await server.stats();
+        const requests = Math.max(1, result.completed);
+        return {
+          result,
+          rssBytes: after.rssBytes,
+          serverCpuMs: (after.cpuMicros - before.cpuMicros) / requests / 1000,
+          dbCpuMs: (processCpuMicros(dbPid) - dbBefore) / requests / 1000,
+        };
+      },
+      fail(count, what) {
+        if (count > 0) log(`${what}: ${count} failed requests`);
+        failed += count;
+      },
+      log,
+    };
+
+    const reads = await runReadScenarios(context, readTargets);
+    await unguarded.stop();
+    await ceiling.stop();
+    // Before the logins fill the refresh-token collection, which FerretDB scans on most queries.
+    const refresh = await runRefreshScenario(context);
+    const logins = await runLoginScenarios(context);
+
+    const report: BenchReport = {
+      smoke: args.smoke,
+      startedAt,
+      seconds: (Date.now() - startedAt.getTime()) / 1000,
+      machine: {
+        cores,
+        cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+        node: process.version,
+        platform: `${os.platform()} ${os.arch()}`,
+        dbEngine: db.engine === 'ferretdb' ? 'FerretDB 1.24 (SQLite)' : 'mongod',
+        loadAverage: [loadAtStart, os.loadavg()[0] ?? NaN],
+      },
+      settings: {
+        bcryptCost: args.cost,
+        threadpoolFromEnv: Boolean(process.env.UV_THREADPOOL_SIZE),
+        readConnections: profile.readConnections,
+        readSeconds: profile.readSeconds,
+        rounds: profile.rounds,
+        loginWindows: profile.loginWindows,
+        loginSeconds: profile.loginSeconds,
+        pacedPerSecond: profile.pacedPerSecond,
+        pacedSeconds: profile.pacedSeconds,
+        pacedWindows: profile.pacedWindows,
+        refreshConnections: profile.readConnections,
+        refreshSeconds: profile.refreshSeconds,
+      },
+      reads,
+      logins,
+      refresh,
+    };
+    const markdown = renderReport(report);
+    process.stdout.write(`\n${markdown}\n`);
+    if (!args.smoke) {
+      await writeResults(RESULTS_FILE, markdown);
+      log(`written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
+    }
+  } finally {
+    for (const server of servers) await server.stop();
+    await db.stop();
+  }
+  if (failed > 0) {
+    log(`FAILED: ${failed} requests failed`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

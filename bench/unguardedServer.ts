@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
+import { loadConfig } from '../src/config';
+import type { GraphQLContext, RequestAuth } from '../src/context';
+import { connectDatabase } from '../src/db';
+import type { QueryResolvers, Resolvers } from '../src/generated/graphql';
+import { resolvers } from '../src/resolvers';
+import { loadTypeDefs } from '../src/schema';
+import { createServer } from '../src/server';
+
+/**
+ * Benchmark-only variant of the API with authentication taken out: the same Fastify + Apollo
+ * server, SDL, resolvers and user lookup, but the schema is built without the `@auth` transformer
+ * and `me` sees a context whose claims are made up instead of verified. Requests carry no bearer
+ * token. Comparing it with the real server measures what authentication costs and nothing else.
+ *
+ * Usage: node unguardedServer.js <userId> (configuration from the same environment as the API).
+ */
+
+const SCHEMA_DIR = path.resolve(__dirname, '../../schema');
+
+/** The API's schema with `me` answering for `userId`, and no `@auth` transformer applied. */
+export function buildUnguardedSchema(userId: string): GraphQLSchema {
+  const auth: RequestAuth = {
+    status: 'authenticated',
+    claims: {
+      sub: userId,
+      roles: ['USER'],
+      sid: 'bench',
+      fresh: false,
+      jti: 'bench',
+      iat: 0,
+      exp: Number.MAX_SAFE_INTEGER,
+    },
+  };
+  const me = resolvers.Query?.me;
+  if (typeof me !== 'function') throw new Error('Query.me has no resolver');
+  const fakeClaimsMe: QueryResolvers<GraphQLContext>['me'] = (root, args, context, info) =>
+    me(root, args, { ...context, auth }, info);
+  const unguarded: Resolvers = { ...resolvers, Query: { ...resolvers.Query, me: fakeClaimsMe } };
+  return makeExecutableSchema({ typeDefs: loadTypeDefs(SCHEMA_DIR), resolvers: unguarded });
+}
+
+async function main(): Promise<void> {
+  const userId = process.argv[2];
+  if (!userId) throw new Error('usage: unguardedServer <userId>');
+  const config = loadConfig();
+  if (!config.mongodbUri) throw new Error('MONGODB_URI is required');
+  const database = await connectDatabase(config.mongodbUri);
+  const server = await createServer(config, { database, schema: buildUnguardedSchema(userId) });
+  const stop = (): void => {
+    server
+      .close()
+      .then(() => database.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await server.listen();
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`unguarded server: ${String(error)}\n`);
+    process.exit(1);
+  });
+}
