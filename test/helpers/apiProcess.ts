@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { GraphQLResponse, RequestOptions } from './testServer';
-import { TEST_JWT_SECRET } from './testServer';
+import {
+  postGraphQL,
+  TEST_JWT_SECRET,
+  type GraphQLResponse,
+  type RequestOptions,
+} from './testServer';
+
+export { postGraphQL };
 
 const ROOT = path.resolve(__dirname, '../..');
 const running = new Set<ChildProcess>();
@@ -43,30 +49,6 @@ export function databaseUri(dbName: string): string {
   const base = process.env.MONGODB_URI;
   if (!base) throw new Error('MONGODB_URI is not set: the jest globalSetup should have set it');
   return `${base.replace(/\/?$/, '/')}${dbName}`;
-}
-
-/** POSTs a GraphQL operation to `baseUrl`/graphql. */
-export async function postGraphQL<TData>(
-  baseUrl: string,
-  query: string,
-  variables?: Record<string, unknown>,
-  options: RequestOptions = {},
-): Promise<GraphQLResponse<TData>> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    ...options.headers,
-  };
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ query, variables }),
-  });
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: (await response.json()) as GraphQLResponse<TData>['body'],
-  };
 }
 
 /**

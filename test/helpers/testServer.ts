@@ -48,6 +48,30 @@ export interface TestServerOptions {
   logStream?: LogStream;
 }
 
+/** POSTs a GraphQL operation to `baseUrl`/graphql. */
+export async function postGraphQL<TData>(
+  baseUrl: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  options: RequestOptions = {},
+): Promise<GraphQLResponse<TData>> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...options.headers,
+  };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query, variables }),
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as GraphQLResponse<TData>['body'],
+  };
+}
+
 /** A unique database name for one test file. */
 export function uniqueDbName(): string {
   return `test_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -81,28 +105,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     config,
     database,
     server,
-    async gql<TData>(
+    gql: <TData>(
       query: string,
       variables?: Record<string, unknown>,
-      requestOptions: RequestOptions = {},
-    ): Promise<GraphQLResponse<TData>> {
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        ...requestOptions.headers,
-      };
-      if (requestOptions.token !== undefined)
-        headers.authorization = `Bearer ${requestOptions.token}`;
-      const response = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ query, variables }),
-      });
-      return {
-        status: response.status,
-        headers: response.headers,
-        body: (await response.json()) as GraphQLResponse<TData>['body'],
-      };
-    },
+      requestOptions?: RequestOptions,
+    ) => postGraphQL<TData>(url, query, variables, requestOptions),
     async close() {
       await server.close();
       if (!options.dbName) await database.connection.dropDatabase().catch(() => undefined);
