@@ -29,6 +29,13 @@ export interface AvailabilityChange {
   readonly reason?: string;
 }
 
+/** True for MongoDB's duplicate-key error (code 11000): a unique index refused a write. */
+export function isDuplicateKeyError(error: unknown): boolean {
+  return (
+    typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
+  );
+}
+
 export interface ConnectOptions {
   /** Overrides the database named in the URI (tests give each file its own). */
   readonly dbName?: string;

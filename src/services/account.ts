@@ -3,7 +3,7 @@ import { AuthenticationError } from '../errors';
 import { issueAuthResult, type AuthResult } from './auth';
 import { assertPasswordPolicy, type PasswordHasher } from './password';
 import type { ClientInfo, RefreshTokenStore } from './refreshTokens';
-import type { SecurityEventSink } from './securityEvents';
+import type { AuditLog } from '../audit';
 import type { AuthThrottle } from './authThrottle';
 import type { AccessTokens } from './tokens';
 import type { Caller, UserService } from './users';
@@ -34,7 +34,7 @@ export interface AccountServiceDeps {
   readonly passwords: PasswordHasher;
   readonly accessTokens: AccessTokens;
   readonly refreshTokens: RefreshTokenStore;
-  readonly events: SecurityEventSink;
+  readonly audit: AuditLog;
   /** Password checks here count against the same per-account throttle as login. */
   readonly throttle: AuthThrottle;
   readonly passwordMinLength: number;
@@ -42,7 +42,7 @@ export interface AccountServiceDeps {
 
 /** What signed-in users do to their own account. */
 export function createAccountService(deps: AccountServiceDeps): AccountService {
-  const { models, users, passwords, accessTokens, refreshTokens, events, throttle } = deps;
+  const { models, users, passwords, accessTokens, refreshTokens, audit, throttle } = deps;
 
   // A stolen access token must not become a way around login throttling to guess the password.
   async function checkPassword(email: string, password: string, hash: string, client: ClientInfo) {
@@ -68,8 +68,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       user.passwordHash = passwordHash;
 
       const sessions = await refreshTokens.revokeAllSessions(user._id, 'password-changed');
-      events({
-        event: 'password_changed',
+      audit('password_changed', {
         userId: user.id,
         sessions,
         reason: 'password-changed',
@@ -90,7 +89,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       // The user first: a refresh racing with us then finds no account and gives up.
       await User.deleteOne({ _id: user._id });
       await refreshTokens.deleteAll(user._id);
-      events({ event: 'account_deleted', userId: user.id });
+      audit('account_deleted', { userId: user.id });
       return true;
     },
   };

@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit';
-import type { Models } from '../db';
+import { isDuplicateKeyError, type Models } from '../db';
 import { AuthenticationError, RateLimitedError, UserInputError } from '../errors';
 import type { UserDocument } from '../models/User';
 import type { AuthThrottle } from './authThrottle';
@@ -49,7 +49,6 @@ export interface AuthServiceDeps {
 }
 
 const MAX_NAME_LENGTH = 100;
-const DUPLICATE_KEY = 11000;
 
 function parseName(name: string | null | undefined): string | null {
   const trimmed = name?.trim() ?? '';
@@ -110,7 +109,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       try {
         user = await User.create({ email, passwordHash, name, roles: ['USER'] });
       } catch (error) {
-        if ((error as { code?: unknown }).code === DUPLICATE_KEY) throw emailTaken();
+        if (isDuplicateKeyError(error)) throw emailTaken();
         throw error;
       }
       return payload(user, await refreshTokens.startSession(user._id, client), true);

@@ -8,9 +8,8 @@ import { createPasswordHasher } from './password';
 import { createRateLimiter } from './rateLimiter';
 import { createRefreshTokenStore } from './refreshTokens';
 import { createRevokedSessionList } from './revokedSessions';
-import { auditSecurityEvents, type EventLogger } from './securityEvents';
+import { createTokenPurge, type EventLogger, type TokenPurge } from './tokenPurge';
 import { createSessionService, type SessionService } from './sessions';
-import { createTokenPurge, type TokenPurge } from './tokenPurge';
 import { createAccessTokens, type AccessTokens } from './tokens';
 import { createUserService, type UserService } from './users';
 
@@ -44,11 +43,10 @@ export function createServices(
 ): Services {
   const logger = options.logger ?? SILENT;
   const audit = options.audit ?? silentAuditLog;
-  const events = auditSecurityEvents(audit);
   const accessTokens = createAccessTokens(config.jwt);
   const passwords = createPasswordHasher(config.bcryptCost);
   const revokedSessions = createRevokedSessionList(config.jwt, models);
-  const refreshTokens = createRefreshTokenStore({ config, models, revokedSessions, events });
+  const refreshTokens = createRefreshTokenStore({ config, models, revokedSessions, audit });
   const users = createUserService(models, audit);
   const throttle = createAuthThrottle(config.rateLimit, createRateLimiter(models));
   const auth = createAuthService({
@@ -63,14 +61,14 @@ export function createServices(
   return {
     auth,
     users,
-    sessions: createSessionService({ users, refreshTokens, events }),
+    sessions: createSessionService({ users, refreshTokens, audit }),
     account: createAccountService({
       models,
       users,
       passwords,
       accessTokens,
       refreshTokens,
-      events,
+      audit,
       throttle,
       passwordMinLength: config.passwordMinLength,
     }),

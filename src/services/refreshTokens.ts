@@ -1,11 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Types } from 'mongoose';
 import type { Config } from '../config';
-import type { Models } from '../db';
+import { isDuplicateKeyError, type Models } from '../db';
 import { AuthenticationError } from '../errors';
 import type { RefreshTokenDocument } from '../models/RefreshToken';
 import type { RevokedSessionList } from './revokedSessions';
-import type { SecurityEventSink } from './securityEvents';
+import type { AuditLog } from '../audit';
 
 /** Where a request came from, remembered on its session. */
 export interface ClientInfo {
@@ -65,24 +65,15 @@ export interface RefreshTokenStoreDeps {
   readonly config: Config;
   readonly models: Models;
   readonly revokedSessions: RevokedSessionList;
-  readonly events: SecurityEventSink;
+  readonly audit: AuditLog;
 }
 
 const TOKEN_BYTES = 32; // 256 bits (DESIGN §3)
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-const DUPLICATE_KEY = 11000;
 
 /** SHA-256 of a refresh token, hex: the only form in which tokens are stored. */
 export function hashRefreshToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-function isDuplicateKeyError(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { code?: unknown }).code === DUPLICATE_KEY
-  );
 }
 
 function earliest(a: Date, b: Date): Date {
@@ -91,7 +82,7 @@ function earliest(a: Date, b: Date): Date {
 
 /** Opaque, rotating refresh tokens stored as SHA-256 hashes (DESIGN §3). */
 export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTokenStore {
-  const { config, models, revokedSessions, events } = deps;
+  const { config, models, revokedSessions, audit } = deps;
   const { RefreshToken } = models;
   const invalid = (): AuthenticationError => new AuthenticationError('INVALID_REFRESH_TOKEN');
 
@@ -157,8 +148,7 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
     // Either the client or a thief holds a stale copy, and we cannot tell which, so the whole
     // family goes (RFC 9700 §4.14.2).
     await revokeFamilies(current.userId, [current.familyId], 'reuse');
-    events({
-      event: 'refresh_token_reuse_detected',
+    audit('refresh_token_reuse_detected', {
       userId: current.userId.toString(),
       sessionId: current.familyId,
       ip: client.ip,
@@ -221,8 +211,7 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
       const found = await findByToken(token);
       if (!found) return;
       await revokeFamilies(found.userId, [found.familyId], 'logout');
-      events({
-        event: 'session_revoked',
+      audit('session_revoked', {
         userId: found.userId.toString(),
         sessionId: found.familyId,
         reason: 'logout',

@@ -1,5 +1,5 @@
 import type { RefreshTokenStore } from './refreshTokens';
-import type { SecurityEventSink } from './securityEvents';
+import type { AuditLog } from '../audit';
 import type { Caller, UserService } from './users';
 
 /** One signed-in device, as the `Session` type shows it. */
@@ -26,12 +26,12 @@ export interface SessionService {
 export interface SessionServiceDeps {
   readonly users: UserService;
   readonly refreshTokens: RefreshTokenStore;
-  readonly events: SecurityEventSink;
+  readonly audit: AuditLog;
 }
 
 /** A signed-in user's view of their own sessions. */
 export function createSessionService(deps: SessionServiceDeps): SessionService {
-  const { users, refreshTokens, events } = deps;
+  const { users, refreshTokens, audit } = deps;
   return {
     async list(caller) {
       const user = await users.current(caller);
@@ -50,14 +50,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     async revoke(caller, id) {
       const user = await users.current(caller);
       const revoked = await refreshTokens.revokeSession(user._id, id, 'revoked');
-      if (revoked) events({ event: 'session_revoked', userId: user.id, sessionId: id });
+      if (revoked) audit('session_revoked', { userId: user.id, sessionId: id });
       return revoked;
     },
 
     async revokeAll(caller) {
       const user = await users.current(caller);
       const sessions = await refreshTokens.revokeAllSessions(user._id, 'logout-all');
-      events({ event: 'all_sessions_revoked', userId: user.id, sessions, reason: 'logout-all' });
+      audit('all_sessions_revoked', { userId: user.id, sessions, reason: 'logout-all' });
       return sessions;
     },
   };

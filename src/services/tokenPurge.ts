@@ -1,6 +1,11 @@
 import type { Models } from '../db';
 import type { RevokedSessionList } from './revokedSessions';
-import type { EventLogger } from './securityEvents';
+
+/** The part of a pino/Fastify logger that purge reports need. */
+export interface EventLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
 
 /** What one purge removed. */
 export interface PurgeResult {

@@ -60,3 +60,11 @@ export function firstError(response: {
   if (!error) throw new Error('expected an error, got none');
   return error;
 }
+
+/** The claims of a JWT, decoded without verification (tests inspect what the server signed). */
+export function tokenClaims(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+}

@@ -1,4 +1,11 @@
-import { AUTH_FIELDS, GOOD_PASSWORD, LOGIN, REFRESH, type AuthPayload } from './operations';
+import {
+  AUTH_FIELDS,
+  GOOD_PASSWORD,
+  LOGIN,
+  REFRESH,
+  tokenClaims,
+  type AuthPayload,
+} from './operations';
 import type { GraphQLResponse, TestServer } from './testServer';
 
 export const SESSIONS = `query Sessions { sessions { id createdAt lastUsedAt expiresAt userAgent ip current } }`;
@@ -44,9 +51,7 @@ export function refresh(
 
 /** The `sid` claim of an access token: its session id. */
 export function sessionIdOf(accessToken: string): string {
-  const payload = JSON.parse(
-    Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8'),
-  ) as { sid?: unknown };
+  const payload = tokenClaims(accessToken);
   if (typeof payload.sid !== 'string') throw new Error('access token without sid');
   return payload.sid;
 }

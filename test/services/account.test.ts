@@ -4,6 +4,7 @@ import {
   LOGIN,
   ME,
   registerUser,
+  tokenClaims,
   type AuthPayload,
 } from '../helpers/operations';
 import {
@@ -51,12 +52,7 @@ function expectError(response: GraphQLResponse, extensions: Record<string, unkno
   expect(firstError(response).extensions).toMatchObject(extensions);
 }
 
-function payloadOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<
-    string,
-    unknown
-  >;
-}
+const payloadOf = tokenClaims;
 
 describe('changePassword', () => {
   it('replaces the password: the old one stops working, the new one signs in', async () => {
