@@ -35,5 +35,5 @@ EXPOSE 4000
 # outage must not get a healthy process restarted.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# node itself is PID 1 so SIGTERM reaches the graceful shutdown in src/index.ts directly.
-CMD ["node", "--enable-source-maps", "dist/index.js"]
+# node itself is PID 1 so SIGTERM reaches the graceful shutdown in src/bin/server.ts directly.
+CMD ["node", "--enable-source-maps", "dist/bin/server.js"]

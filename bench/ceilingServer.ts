@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { loadConfig } from '../src/config';
-import { connectDatabase } from '../src/db';
-import { createAccessTokens } from '../src/services/tokens';
+import { connectDatabase } from '../src/db/database';
+import { createAccessTokens } from '../src/tokens/accessTokens';
 
 /**
  * Benchmark-only ceiling: the least a server can do to answer `{ me { id roles } }` correctly.

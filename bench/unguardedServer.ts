@@ -2,11 +2,11 @@ import path from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { loadConfig } from '../src/config';
-import type { GraphQLContext, RequestAuth } from '../src/context';
-import { connectDatabase } from '../src/db';
+import type { GraphQLContext, RequestAuth } from '../src/graphql/context';
+import { connectDatabase } from '../src/db/database';
 import type { QueryResolvers, Resolvers } from '../src/generated/graphql';
-import { resolvers } from '../src/resolvers';
-import { loadTypeDefs } from '../src/schema';
+import { resolvers } from '../src/graphql/resolvers';
+import { loadTypeDefs } from '../src/graphql/schema';
 import { createServer } from '../src/server';
 
 /**

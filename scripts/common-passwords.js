@@ -1,4 +1,4 @@
-// Regenerates src/services/common-passwords.txt from the ranked password list that
+// Regenerates src/passwords/common-passwords.txt from the ranked password list that
 // @zxcvbn-ts/language-common ships (src/passwords.json, most common first; MIT licence).
 // Usage: npm pack @zxcvbn-ts/language-common, unpack it, then
 //   node scripts/common-passwords.js path/to/package/src/passwords.json [count]
@@ -29,6 +29,6 @@ const header = [
   "# itself drawn from Mark Burnett's ten-million-password corpus (Xato).",
   '# Regenerate with scripts/common-passwords.js.',
 ];
-const target = path.resolve(__dirname, '../src/services/common-passwords.txt');
+const target = path.resolve(__dirname, '../src/passwords/common-passwords.txt');
 writeFileSync(target, `${[...header, ...picked].join('\n')}\n`);
 console.log(`wrote ${picked.size} passwords to ${path.relative(process.cwd(), target)}`);

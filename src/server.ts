@@ -6,19 +6,19 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import fastifyCors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import { createAuditLog } from './audit';
+import { createAuditLog } from './logging/audit';
 import type { Config, LogLevel, TrustProxy } from './config';
-import { buildContext, type GraphQLContext } from './context';
-import type { Database } from './db';
-import { corsOriginMatcher } from './corsOrigins';
+import { buildContext, type GraphQLContext } from './graphql/context';
+import type { Database } from './db/database';
+import { corsOriginMatcher } from './http/corsOrigins';
 import { InternalError, isClientError, isRequestError } from './errors';
-import { loggerOptions, pathOf, type LogStream } from './logger';
-import { errorLoggingPlugin } from './plugins/errorLogging';
-import { createQueryLimits } from './plugins/queryLimits';
-import { retryAfterHeaderPlugin } from './plugins/retryAfterHeader';
-import { REQUEST_ID_HEADER, requestIdFrom } from './requestId';
-import { currentRequestScope, runInRequestScope, type RequestScope } from './requestScope';
-import { buildSchema } from './schema';
+import { loggerOptions, pathOf, type LogStream } from './logging/logger';
+import { errorLoggingPlugin } from './graphql/plugins/errorLogging';
+import { createQueryLimits } from './graphql/plugins/queryLimits';
+import { retryAfterHeaderPlugin } from './graphql/plugins/retryAfterHeader';
+import { REQUEST_ID_HEADER, requestIdFrom } from './http/requestId';
+import { currentRequestScope, runInRequestScope, type RequestScope } from './logging/requestScope';
+import { buildSchema } from './graphql/schema';
 import { createServices, type Services } from './services';
 
 export interface ServerOptions {
@@ -158,7 +158,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     schema: options.schema ?? buildSchema(),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
-    // Shutdown belongs to src/index.ts; Apollo's own handler would re-raise the signal and kill
+    // Shutdown belongs to src/bin/server.ts; Apollo's own handler would re-raise the signal and kill
     // the process before in-flight requests finish.
     stopOnTerminationSignals: false,
     formatError: createErrorFormatter({

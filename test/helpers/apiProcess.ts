@@ -38,7 +38,7 @@ export interface ApiProcess {
 export interface ApiProcessOptions {
   /** Added to (and overriding) a test environment with a fixed JWT_SECRET and PORT=0. */
   readonly env: Record<string, string>;
-  /** The command line after `node`; `src/index.ts` through tsx by default. */
+  /** The command line after `node`; `src/bin/server.ts` through tsx by default. */
   readonly args?: readonly string[];
   readonly cwd?: string;
   readonly startTimeoutMs?: number;
@@ -52,13 +52,13 @@ export function databaseUri(dbName: string): string {
 }
 
 /**
- * Starts the API as its own process, the way it runs in production (`src/index.ts` by default),
+ * Starts the API as its own process, the way it runs in production (`src/bin/server.ts` by default),
  * and resolves once it logs that it is ready.
  */
 export async function startApiProcess(options: ApiProcessOptions): Promise<ApiProcess> {
   const child = spawn(
     process.execPath,
-    [...(options.args ?? ['--import', 'tsx', 'src/index.ts'])],
+    [...(options.args ?? ['--import', 'tsx', 'src/bin/server.ts'])],
     {
       cwd: options.cwd ?? ROOT,
       env: {

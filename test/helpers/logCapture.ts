@@ -1,4 +1,4 @@
-import type { LogStream } from '../../src/logger';
+import type { LogStream } from '../../src/logging/logger';
 
 /** One parsed JSON log line. */
 export type LogLine = Record<string, unknown>;

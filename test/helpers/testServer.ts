@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import { loadConfig, type Config } from '../../src/config';
-import { connectDatabase, type Database } from '../../src/db';
-import type { LogStream } from '../../src/logger';
+import { connectDatabase, type Database } from '../../src/db/database';
+import type { LogStream } from '../../src/logging/logger';
 import { createServer, type AppServer } from '../../src/server';
 
 /** A fixed secret so tests can forge tokens with it on purpose. */

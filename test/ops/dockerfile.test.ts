@@ -76,7 +76,7 @@ describe('the Dockerfile', () => {
     });
 
     it('leaves dist/ and schema/ with production dependencies only', async () => {
-      expect(await exists(path.join(runtime.workdir, 'dist/index.js'))).toBe(true);
+      expect(await exists(path.join(runtime.workdir, 'dist/bin/server.js'))).toBe(true);
       expect(await exists(path.join(runtime.workdir, 'schema'))).toBe(true);
       expect(await exists(path.join(runtime.workdir, 'node_modules/fastify'))).toBe(true);
       expect(await exists(path.join(runtime.workdir, 'node_modules/typescript'))).toBe(false);

@@ -1,4 +1,4 @@
-import { AUDIT_EVENTS } from '../../src/audit';
+import { AUDIT_EVENTS } from '../../src/logging/audit';
 import {
   databaseUri,
   killApiProcesses,

@@ -1,0 +1,96 @@
+import type { Models } from '../db/database';
+import { AuthenticationError } from '../errors';
+import { issueAuthResult, type AuthResult } from './authentication';
+import { assertPasswordPolicy, type PasswordHasher } from '../passwords/password';
+import type { ClientInfo, RefreshTokenStore } from '../sessions/refreshTokens';
+import type { AuditLog } from '../logging/audit';
+import type { AuthThrottle } from '../throttling/authThrottle';
+import type { AccessTokens } from '../tokens/accessTokens';
+import type { Caller, UserService } from './users';
+
+export interface ChangePasswordInput {
+  readonly currentPassword: string;
+  readonly newPassword: string;
+}
+
+export interface AccountService {
+  /**
+   * Replaces the caller's password. Every existing session ends, the calling one included, and
+   * the result starts a new session with a fresh access token: whoever held an old refresh token,
+   * perhaps the reason for the change, is locked out.
+   */
+  changePassword(
+    caller: Caller,
+    input: ChangePasswordInput,
+    client: ClientInfo,
+  ): Promise<AuthResult>;
+  /** Removes the caller's account and every token of it, after checking the password. */
+  deleteAccount(caller: Caller, password: string, client: ClientInfo): Promise<boolean>;
+}
+
+export interface AccountServiceDeps {
+  readonly models: Models;
+  readonly users: UserService;
+  readonly passwords: PasswordHasher;
+  readonly accessTokens: AccessTokens;
+  readonly refreshTokens: RefreshTokenStore;
+  readonly audit: AuditLog;
+  /** Password checks here count against the same per-account throttle as login. */
+  readonly throttle: AuthThrottle;
+  readonly passwordMinLength: number;
+}
+
+/** What signed-in users do to their own account. */
+export function createAccountService(deps: AccountServiceDeps): AccountService {
+  const { models, users, passwords, accessTokens, refreshTokens, audit, throttle } = deps;
+
+  // A stolen access token must not become a way around login throttling to guess the password.
+  async function checkPassword(email: string, password: string, hash: string, client: ClientInfo) {
+    await throttle.countLoginAttempt(email, client);
+    if (!(await passwords.verify(password, hash)))
+      throw new AuthenticationError('INVALID_CREDENTIALS');
+    await throttle.loginSucceeded(email);
+  }
+  const { User } = models;
+
+  return {
+    async changePassword(caller, { currentPassword, newPassword }, client) {
+      const user = await users.current(caller);
+      assertPasswordPolicy(newPassword, 'newPassword', deps.passwordMinLength);
+      await checkPassword(user.email, currentPassword, user.passwordHash, client);
+      const passwordHash = await passwords.hash(newPassword);
+      // Conditional on the hash just checked: of two concurrent changes only one applies.
+      const { modifiedCount } = await User.updateOne(
+        { _id: user._id, passwordHash: user.passwordHash },
+        { $set: { passwordHash } },
+      );
+      if (modifiedCount !== 1) throw new AuthenticationError('INVALID_CREDENTIALS');
+      user.passwordHash = passwordHash;
+
+      const sessions = await refreshTokens.revokeAllSessions(user._id, 'password-changed');
+      audit('password_changed', {
+        userId: user.id,
+        sessions,
+        reason: 'password-changed',
+        ip: client.ip,
+        userAgent: client.userAgent,
+      });
+      return issueAuthResult(
+        accessTokens,
+        user,
+        await refreshTokens.startSession(user._id, client),
+        true,
+      );
+    },
+
+    async deleteAccount(caller, password, client) {
+      const user = await users.current(caller);
+      await checkPassword(user.email, password, user.passwordHash, client);
+      // The user first: a refresh racing with us then finds no account and gives up.
+      await User.deleteOne({ _id: user._id });
+      await refreshTokens.deleteAll(user._id);
+      audit('account_deleted', { userId: user.id });
+      return true;
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import type { AuditLog } from '../logging/audit';
+import { isDuplicateKeyError, type Models } from '../db/database';
+import { AuthenticationError, RateLimitedError, UserInputError } from '../errors';
+import type { UserDocument } from '../db/models/User';
+import type { AuthThrottle } from '../throttling/authThrottle';
+import { isValidEmail, normaliseEmail, parseEmail } from './email';
+import { assertPasswordPolicy, type PasswordHasher } from '../passwords/password';
+import type { ClientInfo, IssuedRefreshToken, RefreshTokenStore } from '../sessions/refreshTokens';
+import type { AccessTokens } from '../tokens/accessTokens';
+
+/** The result of every flow that signs someone in; the shape of `AuthPayload`. */
+export interface AuthResult {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly tokenType: 'Bearer';
+  readonly expiresIn: number;
+  readonly refreshTokenExpiresAt: Date;
+  readonly user: UserDocument;
+}
+
+export interface RegisterInput {
+  readonly email: string;
+  readonly password: string;
+  readonly name?: string | null;
+}
+
+export interface LoginInput {
+  readonly email: string;
+  readonly password: string;
+}
+
+export interface AuthService {
+  register(input: RegisterInput, client: ClientInfo): Promise<AuthResult>;
+  login(input: LoginInput, client: ClientInfo): Promise<AuthResult>;
+  refresh(refreshToken: string, client: ClientInfo): Promise<AuthResult>;
+  logout(refreshToken: string): Promise<boolean>;
+}
+
+export interface AuthServiceDeps {
+  readonly models: Models;
+  readonly passwords: PasswordHasher;
+  readonly accessTokens: AccessTokens;
+  readonly refreshTokens: RefreshTokenStore;
+  readonly throttle: AuthThrottle;
+  /** PASSWORD_MIN_LENGTH. */
+  readonly passwordMinLength: number;
+  /** Receives login_succeeded, login_failed and login_throttled. */
+  readonly audit: AuditLog;
+}
+
+const MAX_NAME_LENGTH = 100;
+
+function parseName(name: string | null | undefined): string | null {
+  const trimmed = name?.trim() ?? '';
+  if (trimmed.length > MAX_NAME_LENGTH) {
+    throw new UserInputError(
+      'INVALID_NAME',
+      'name',
+      `The name must be at most ${MAX_NAME_LENGTH} characters.`,
+    );
+  }
+  return trimmed === '' ? null : trimmed;
+}
+
+function emailTaken(): UserInputError {
+  return new UserInputError('EMAIL_TAKEN', 'email', 'An account with this email already exists.');
+}
+
+/** Signs an access token for a session's new refresh token and shapes the `AuthPayload`. */
+export function issueAuthResult(
+  accessTokens: AccessTokens,
+  user: UserDocument,
+  session: IssuedRefreshToken,
+  fresh: boolean,
+): AuthResult {
+  const access = accessTokens.sign({
+    userId: user.id,
+    roles: user.roles,
+    sessionId: session.sessionId,
+    fresh,
+  });
+  return {
+    accessToken: access.token,
+    refreshToken: session.token,
+    tokenType: 'Bearer',
+    expiresIn: access.expiresIn,
+    refreshTokenExpiresAt: session.expiresAt,
+    user,
+  };
+}
+
+/** Registration, login, refresh and logout: the flows behind the public mutations. */
+export function createAuthService(deps: AuthServiceDeps): AuthService {
+  const { models, passwords, accessTokens, refreshTokens, throttle, audit } = deps;
+  const { User } = models;
+  const payload = (user: UserDocument, session: IssuedRefreshToken, fresh: boolean) =>
+    issueAuthResult(accessTokens, user, session, fresh);
+
+  return {
+    async register(input, client) {
+      await throttle.countClient(client);
+      const email = parseEmail(input.email);
+      assertPasswordPolicy(input.password, 'password', deps.passwordMinLength);
+      const name = parseName(input.name);
+      // Saves a bcrypt hash on the common case; the unique index below is what really decides.
+      if (await User.exists({ email })) throw emailTaken();
+      const passwordHash = await passwords.hash(input.password);
+      let user: UserDocument;
+      try {
+        user = await User.create({ email, passwordHash, name, roles: ['USER'] });
+      } catch (error) {
+        if (isDuplicateKeyError(error)) throw emailTaken();
+        throw error;
+      }
+      return payload(user, await refreshTokens.startSession(user._id, client), true);
+    },
+
+    async login(input, client) {
+      const email = normaliseEmail(input.email);
+      // Before any lookup or hash: a throttled attempt costs nothing and says nothing.
+      await throttle.countLoginAttempt(email, client).catch((error: unknown) => {
+        if (error instanceof RateLimitedError) {
+          audit('login_throttled', {
+            email: isValidEmail(email) ? email : undefined,
+            ip: client.ip,
+            retryAfter: error.retryAfter,
+          });
+        }
+        throw error;
+      });
+      const user = isValidEmail(email) ? await User.findOne({ email }) : null;
+      // Unknown email and wrong password cost one bcrypt comparison each and fail identically.
+      const ok = user
+        ? await passwords.verify(input.password, user.passwordHash)
+        : await passwords.verifyAgainstDummy(input.password);
+      if (!user || !ok) {
+        // The address only when it is one: people type passwords into the email field.
+        audit('login_failed', {
+          userId: user?.id,
+          email: user || !isValidEmail(email) ? undefined : email,
+          ip: client.ip,
+        });
+        throw new AuthenticationError('INVALID_CREDENTIALS');
+      }
+      await throttle.loginSucceeded(email);
+      const session = await refreshTokens.startSession(user._id, client);
+      audit('login_succeeded', { userId: user.id, sessionId: session.sessionId, ip: client.ip });
+      return payload(user, session, true);
+    },
+
+    async refresh(refreshToken, client) {
+      await throttle.countClient(client);
+      const next = await refreshTokens.rotate(refreshToken, client);
+      const user = await User.findById(next.userId);
+      if (!user) {
+        await refreshTokens.revokeSession(next.userId, next.sessionId, 'user-deleted');
+        throw new AuthenticationError('INVALID_REFRESH_TOKEN');
+      }
+      return payload(user, next, false);
+    },
+
+    async logout(refreshToken) {
+      await refreshTokens.revokeByToken(refreshToken);
+      return true;
+    },
+  };
+}

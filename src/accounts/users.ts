@@ -1,0 +1,101 @@
+import { isValidObjectId } from 'mongoose';
+import { silentAuditLog, type AuditLog } from '../logging/audit';
+import type { Models } from '../db/database';
+import { AuthenticationError, ForbiddenError, UserInputError } from '../errors';
+import type { RoleName, UserDocument } from '../db/models/User';
+import { normaliseEmail } from './email';
+import { isSessionRevoked } from '../sessions/revokedSessions';
+
+/** Who an access token speaks for: its user (`sub`) and session (`sid`). */
+export interface Caller {
+  readonly sub: string;
+  readonly sid: string;
+}
+
+export interface UserService {
+  /**
+   * The signed-in user, in one lookup by id. UNAUTHENTICATED/INVALID_TOKEN when the account no
+   * longer exists or the token's session was revoked.
+   */
+  current(caller: Caller): Promise<UserDocument>;
+  /**
+   * The caller, who must be an ADMIN now: the stored roles decide, not the token's, so a demoted
+   * admin or a revoked session loses admin powers at once rather than when the token expires.
+   */
+  currentAdmin(caller: Caller): Promise<UserDocument>;
+  /** Users by creation order, for administrators. */
+  list(caller: Caller, limit: number, offset: number): Promise<UserDocument[]>;
+  /** Replaces a user's roles; takes effect in access tokens issued from now on. */
+  setRoles(caller: Caller, userId: string, roles: readonly RoleName[]): Promise<UserDocument>;
+  /** Same as {@link setRoles}, by email (the CLI's way to make the first ADMIN). */
+  setRolesByEmail(email: string, roles: readonly RoleName[]): Promise<UserDocument | null>;
+}
+
+export const MAX_PAGE_SIZE = 100;
+
+function uniqueRoles(roles: readonly RoleName[]): RoleName[] {
+  return [...new Set(roles)];
+}
+
+/** Reading and administering user accounts. */
+export function createUserService(models: Models, audit: AuditLog = silentAuditLog): UserService {
+  const { User } = models;
+
+  async function current({ sub, sid }: Caller): Promise<UserDocument> {
+    const user = isValidObjectId(sub) ? await User.findById(sub) : null;
+    if (!user || isSessionRevoked(user, sid)) {
+      throw new AuthenticationError('INVALID_TOKEN');
+    }
+    return user;
+  }
+
+  async function currentAdmin(caller: Caller): Promise<UserDocument> {
+    const actor = await current(caller);
+    if (!actor.roles.includes('ADMIN')) throw new ForbiddenError('MISSING_ROLE');
+    return actor;
+  }
+
+  return {
+    current,
+    currentAdmin,
+
+    async list(caller, limit, offset) {
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+        throw new UserInputError(
+          'INVALID_ARGUMENT',
+          'limit',
+          `limit must be from 1 to ${MAX_PAGE_SIZE}.`,
+        );
+      }
+      if (!Number.isInteger(offset) || offset < 0) {
+        throw new UserInputError('INVALID_ARGUMENT', 'offset', 'offset must be 0 or more.');
+      }
+      await currentAdmin(caller);
+      return User.find().sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit);
+    },
+
+    async setRoles(caller, userId, roles) {
+      await currentAdmin(caller);
+      if (!isValidObjectId(userId)) {
+        throw new UserInputError('INVALID_ID', 'userId', 'No user has this id.');
+      }
+      const user = await User.findById(userId);
+      if (!user) throw new UserInputError('NOT_FOUND', 'userId', 'No user has this id.');
+      const previousRoles = [...user.roles];
+      user.roles = uniqueRoles(roles);
+      await user.save();
+      audit('roles_changed', { userId: user.id, roles: [...user.roles], previousRoles });
+      return user;
+    },
+
+    async setRolesByEmail(email, roles) {
+      const user = await User.findOne({ email: normaliseEmail(email) });
+      if (!user) return null;
+      const previousRoles = [...user.roles];
+      user.roles = uniqueRoles(roles);
+      await user.save();
+      audit('roles_changed', { userId: user.id, roles: [...user.roles], previousRoles });
+      return user;
+    },
+  };
+}

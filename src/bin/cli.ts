@@ -1,0 +1,112 @@
+import { ConfigError, loadConfig } from '../config';
+import { connectDatabase } from '../db/database';
+import { runningDevDatabaseUri, startDevDatabase } from '../embedded/devDatabase';
+import type { EmbeddedDb } from '../embedded/startEmbeddedDb';
+import { ROLES, type RoleName } from '../db/models/User';
+import { generateSigningKeyPair, type AsymmetricAlgorithm } from '../config/keys';
+import { createUserService } from '../accounts/users';
+
+const USAGE = `Usage:
+  npm run cli -- roles <email> <ROLE>...   set a user's roles (${ROLES.join(', ')})
+  npm run cli -- keygen --alg <ES256|RS256> [--bits <2048|3072|4096>]
+                                           print a new signing key pair (PEM) for JWT_PRIVATE_KEY
+
+roles uses MONGODB_URI, else the running \`npm run dev\` database, else the development database
+started just for this command. keygen needs no database.`;
+
+const KEYGEN_ALGORITHMS: readonly AsymmetricAlgorithm[] = ['ES256', 'RS256'];
+const RSA_BITS = [2048, 3072, 4096];
+
+/** Reads `--name value` or `--name=value`. */
+function option(args: readonly string[], name: string): string | undefined {
+  const index = args.findIndex((arg) => arg === name || arg.startsWith(`${name}=`));
+  if (index === -1) return undefined;
+  const arg = args[index]!;
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[index + 1];
+}
+
+/**
+ * `keygen --alg ES256|RS256 [--bits N]`: prints the private key (PKCS#8) and then the public key
+ * (SPKI) on stdout; the kid goes to stderr so the output can be saved as a file as it is.
+ */
+function keygen(args: string[]): number {
+  const alg = option(args, '--alg')?.toUpperCase();
+  const bits = Number(option(args, '--bits') ?? 3072);
+  const algorithm = KEYGEN_ALGORITHMS.find((known) => known === alg);
+  if (!algorithm || !RSA_BITS.includes(bits)) {
+    if (!algorithm) process.stderr.write(`--alg must be ${KEYGEN_ALGORITHMS.join(' or ')}\n`);
+    else process.stderr.write(`--bits must be ${RSA_BITS.join(', ')}\n`);
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const pair = generateSigningKeyPair(algorithm, bits);
+  process.stdout.write(`${pair.privateKeyPem}${pair.publicKeyPem}`);
+  process.stderr.write(
+    `Generated an ${algorithm} key pair, kid ${pair.kid}.\n` +
+      'Keep the PRIVATE KEY block secret (JWT_PRIVATE_KEY); the PUBLIC KEY block may be shared ' +
+      '(JWT_PUBLIC_KEYS on other instances during a rotation).\n',
+  );
+  return 0;
+}
+
+function isRole(value: string): value is RoleName {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+/** `roles <email> <ROLE>...`: how the first ADMIN is made. */
+async function setRoles(args: string[]): Promise<number> {
+  const [email, ...roleArgs] = args;
+  const roles = roleArgs.map((role) => role.toUpperCase());
+  const unknown = roles.filter((role) => !isRole(role));
+  if (!email || roles.length === 0 || unknown.length > 0) {
+    if (unknown.length > 0) process.stderr.write(`Unknown role(s): ${unknown.join(', ')}\n`);
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  let embedded: EmbeddedDb | undefined;
+  let uri = config.mongodbUri ?? (await runningDevDatabaseUri());
+  if (!uri) {
+    embedded = await startDevDatabase(config.embeddedDb);
+    uri = embedded.uri;
+  }
+  const database = await connectDatabase(uri);
+  try {
+    const user = await createUserService(database.models).setRolesByEmail(
+      email,
+      roles.filter(isRole),
+    );
+    if (!user) {
+      process.stderr.write(`No user with email ${email}\n`);
+      return 1;
+    }
+    process.stdout.write(`${user.email} now has roles: ${user.roles.join(', ')}\n`);
+    return 0;
+  } finally {
+    await database.close();
+    await embedded?.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'roles':
+      return setRoles(args);
+    case 'keygen':
+      return keygen(args);
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

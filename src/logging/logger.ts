@@ -1,0 +1,60 @@
+import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { LogLevel } from '../config';
+
+/** Fastify's `logger` option in its object form: Fastify's own settings plus pino's. */
+export type LoggerOptions = Exclude<FastifyServerOptions['logger'], boolean | undefined>;
+
+/** Where log lines go; stdout unless a test captures them. */
+export interface LogStream {
+  write(line: string): void;
+}
+
+/**
+ * Keys whose values never reach a log line, wherever they turn up in a logged object (one level
+ * down; nothing deeper is ever logged). GraphQL variables carry passwords and tokens, so they are
+ * dropped as a whole.
+ */
+export const REDACTED_PATHS: readonly string[] = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  ...[
+    'authorization',
+    'cookie',
+    'password',
+    'currentPassword',
+    'newPassword',
+    'passwordHash',
+    'token',
+    'accessToken',
+    'refreshToken',
+    'secret',
+    'variables',
+  ].flatMap((key) => [key, `*.${key}`]),
+];
+
+/** The path of a URL without its query string, which may hold GraphQL variables. */
+export function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
+}
+
+/**
+ * Pino settings for the server: JSON lines, secrets redacted, requests described by method and
+ * path only.
+ */
+export function loggerOptions(level: LogLevel, stream?: LogStream): LoggerOptions {
+  return {
+    level,
+    ...(stream ? { stream } : {}),
+    redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+    serializers: {
+      // Headers and query strings stay out: they carry bearer tokens, cookies and variables.
+      req: (request: Partial<FastifyRequest>) => ({
+        method: request.method,
+        path: pathOf(request.url ?? ''),
+      }),
+    },
+  };
+}

@@ -1,8 +1,0 @@
-import type { Resolvers } from '../generated/graphql';
-import { DateTime } from './DateTime';
-import { Mutation } from './Mutation';
-import { Query } from './Query';
-import { User } from './User';
-
-/** The resolver map of the API. */
-export const resolvers: Resolvers = { DateTime, Query, Mutation, User };

@@ -1,0 +1,64 @@
+import type { RefreshTokenStore } from './refreshTokens';
+import type { AuditLog } from '../logging/audit';
+import type { Caller, UserService } from '../accounts/users';
+
+/** One signed-in device, as the `Session` type shows it. */
+export interface SessionInfo {
+  readonly id: string;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date;
+  readonly expiresAt: Date;
+  readonly userAgent: string | null;
+  readonly ip: string | null;
+  /** True for the session of the access token that asked. */
+  readonly current: boolean;
+}
+
+export interface SessionService {
+  /** The caller's live sessions, most recently used first. */
+  list(caller: Caller): Promise<SessionInfo[]>;
+  /** Revokes one of the caller's sessions; false when the caller has no live session `id`. */
+  revoke(caller: Caller, id: string): Promise<boolean>;
+  /** Revokes every session of the caller, the current one included; returns how many were live. */
+  revokeAll(caller: Caller): Promise<number>;
+}
+
+export interface SessionServiceDeps {
+  readonly users: UserService;
+  readonly refreshTokens: RefreshTokenStore;
+  readonly audit: AuditLog;
+}
+
+/** A signed-in user's view of their own sessions. */
+export function createSessionService(deps: SessionServiceDeps): SessionService {
+  const { users, refreshTokens, audit } = deps;
+  return {
+    async list(caller) {
+      const user = await users.current(caller);
+      const sessions = await refreshTokens.liveSessions(user._id);
+      return sessions.map((session) => ({
+        id: session.sessionId,
+        createdAt: session.createdAt,
+        lastUsedAt: session.lastUsedAt,
+        expiresAt: session.expiresAt,
+        userAgent: session.userAgent,
+        ip: session.ip,
+        current: session.sessionId === caller.sid,
+      }));
+    },
+
+    async revoke(caller, id) {
+      const user = await users.current(caller);
+      const revoked = await refreshTokens.revokeSession(user._id, id, 'revoked');
+      if (revoked) audit('session_revoked', { userId: user.id, sessionId: id });
+      return revoked;
+    },
+
+    async revokeAll(caller) {
+      const user = await users.current(caller);
+      const sessions = await refreshTokens.revokeAllSessions(user._id, 'logout-all');
+      audit('all_sessions_revoked', { userId: user.id, sessions, reason: 'logout-all' });
+      return sessions;
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import jwt, { type JwtHeader, type JwtPayload } from 'jsonwebtoken';
+import type { JwtConfig } from '../config';
+import { AuthenticationError } from '../errors';
+import { ROLES, type RoleName } from '../db/models/User';
+
+/** The `typ` header of our access tokens (RFC 9068). */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+// Real tokens are well under 1 KB; refusing huge ones early keeps garbage from costing CPU.
+const MAX_TOKEN_LENGTH = 4096;
+// JWS compact serialisation with a non-empty signature (RFC 7515 §7.1). Anything else (the JSON
+// serialisation, unsigned tokens, stray characters, extra segments) is refused before parsing.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** What a verified access token says about its bearer. */
+export interface AccessClaims {
+  /** User id. */
+  readonly sub: string;
+  readonly roles: readonly RoleName[];
+  /** Session (refresh-token family) id. */
+  readonly sid: string;
+  /** True only when issued by register or login (a password was just checked). */
+  readonly fresh: boolean;
+  readonly jti: string;
+  readonly iat: number;
+  readonly exp: number;
+}
+
+export interface AccessTokenInput {
+  readonly userId: string;
+  readonly roles: readonly RoleName[];
+  readonly sessionId: string;
+  readonly fresh: boolean;
+}
+
+export interface AccessTokens {
+  /** Signs a new access token; `expiresIn` is its lifetime in seconds. */
+  sign(input: AccessTokenInput): { token: string; expiresIn: number };
+  /** Verifies a bearer token; throws AuthenticationError INVALID_TOKEN or TOKEN_EXPIRED. */
+  verify(token: string): AccessClaims;
+}
+
+function isRoleList(value: unknown): value is RoleName[] {
+  return Array.isArray(value) && value.every((role) => ROLES.includes(role as RoleName));
+}
+
+function toClaims(header: JwtHeader, payload: JwtPayload | string): AccessClaims {
+  // RFC 8725 §3.11: the explicit type keeps other JWTs (ID tokens, foreign tokens) out.
+  if (header.typ !== ACCESS_TOKEN_TYPE || typeof payload !== 'object') {
+    throw new AuthenticationError('INVALID_TOKEN');
+  }
+  const { sub, roles, sid, fresh, jti, iat, exp } = payload as Record<string, unknown>;
+  if (
+    typeof sub !== 'string' ||
+    typeof sid !== 'string' ||
+    typeof jti !== 'string' ||
+    typeof fresh !== 'boolean' ||
+    typeof iat !== 'number' ||
+    typeof exp !== 'number' ||
+    !isRoleList(roles)
+  ) {
+    throw new AuthenticationError('INVALID_TOKEN');
+  }
+  return { sub, roles, sid, fresh, jti, iat, exp };
+}
+
+/** The `kid` of a compact JWS, read without trusting anything else in the header. */
+function headerKid(token: string): string | undefined {
+  try {
+    const header: unknown = JSON.parse(
+      Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'),
+    );
+    const kid = header && typeof header === 'object' ? (header as { kid?: unknown }).kid : null;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Access tokens signed with the configured key; verification accepts that algorithm only. With
+ * RS256/ES256 the verification key is looked up by `kid` among our own keys; a token without a
+ * known `kid` is invalid, and keys or key URLs in the token header (jwk, jku, x5u, x5c) are never
+ * used.
+ */
+export function createAccessTokens(config: JwtConfig): AccessTokens {
+  const algorithm = config.algorithm;
+  // A KeyObject made once; jsonwebtoken would otherwise re-derive it from the string every call.
+  const hmacKey =
+    algorithm === 'HS256' ? createSecretKey(Buffer.from(config.secret, 'utf8')) : undefined;
+  const signingKey = config.signingKey?.privateKey ?? hmacKey;
+  if (!signingKey) throw new Error(`${algorithm} needs a signing key`);
+  const kid = config.signingKey?.kid;
+  const publicKeys = new Map(config.verificationKeys.map((key) => [key.kid, key.publicKey]));
+  const verificationKey = (token: string): KeyObject => {
+    if (hmacKey) return hmacKey;
+    const tokenKid = headerKid(token);
+    const found = tokenKid === undefined ? undefined : publicKeys.get(tokenKid);
+    if (!found) throw new AuthenticationError('INVALID_TOKEN');
+    return found;
+  };
+  return {
+    sign(input) {
+      const token = jwt.sign(
+        { roles: input.roles, sid: input.sessionId, fresh: input.fresh },
+        signingKey,
+        {
+          algorithm,
+          header: kid
+            ? { alg: algorithm, typ: ACCESS_TOKEN_TYPE, kid }
+            : { alg: algorithm, typ: ACCESS_TOKEN_TYPE },
+          subject: input.userId,
+          issuer: config.issuer,
+          audience: config.audience,
+          expiresIn: config.accessTokenTtl,
+          jwtid: randomUUID(),
+        },
+      );
+      return { token, expiresIn: config.accessTokenTtl };
+    },
+    verify(token) {
+      if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
+        throw new AuthenticationError('INVALID_TOKEN');
+      }
+      try {
+        const { header, payload } = jwt.verify(token, verificationKey(token), {
+          algorithms: [algorithm],
+          issuer: config.issuer,
+          audience: config.audience,
+          clockTolerance: config.clockToleranceSeconds,
+          complete: true,
+        });
+        return toClaims(header, payload);
+      } catch (error) {
+        if (error instanceof AuthenticationError) throw error;
+        if (error instanceof jwt.TokenExpiredError) throw new AuthenticationError('TOKEN_EXPIRED');
+        throw new AuthenticationError('INVALID_TOKEN');
+      }
+    },
+  };
+}
