@@ -1,7 +1,7 @@
 import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 
-/** `extensions.code` values a client can branch on (DESIGN §2). */
+/** `extensions.code` values a client can branch on (docs/api.md, "Errors"). */
 export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
@@ -9,6 +9,9 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
+
+/** One of the {@link ErrorCode} values. */
+export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Why a caller is not authenticated. */
 export type AuthenticationReason =
@@ -46,63 +49,66 @@ const FORBIDDEN_MESSAGES: Readonly<Record<ForbiddenReason, string>> = {
   FRESH_TOKEN_REQUIRED: 'Please sign in again with your password to do this.',
 };
 
+/**
+ * The base of every error a client may see as it is. A subclass states its code and reason in one
+ * constructor call; the error formatter passes these through and masks everything else, so "is
+ * this ours?" is one `instanceof`.
+ */
+export abstract class ClientError extends GraphQLError {
+  protected constructor(
+    message: string,
+    readonly code: ErrorCodeName,
+    extensions: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message, { extensions: { code, ...extensions } });
+    this.name = new.target.name;
+  }
+}
+
 /** The caller has no usable credentials for this field. */
-export class AuthenticationError extends GraphQLError {
+export class AuthenticationError extends ClientError {
   constructor(readonly reason: AuthenticationReason) {
-    super(AUTHENTICATION_MESSAGES[reason], {
-      extensions: { code: ErrorCode.UNAUTHENTICATED, reason },
-    });
-    this.name = 'AuthenticationError';
+    super(AUTHENTICATION_MESSAGES[reason], ErrorCode.UNAUTHENTICATED, { reason });
   }
 }
 
 /** The caller is signed in but may not do this. */
-export class ForbiddenError extends GraphQLError {
+export class ForbiddenError extends ClientError {
   constructor(readonly reason: ForbiddenReason) {
-    super(FORBIDDEN_MESSAGES[reason], { extensions: { code: ErrorCode.FORBIDDEN, reason } });
-    this.name = 'ForbiddenError';
+    super(FORBIDDEN_MESSAGES[reason], ErrorCode.FORBIDDEN, { reason });
   }
 }
 
 /** An argument was refused; `extensions.field` names the input field. */
-export class UserInputError extends GraphQLError {
+export class UserInputError extends ClientError {
   constructor(
     readonly reason: UserInputReason,
     readonly field: string,
     message: string,
   ) {
-    super(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, reason, field } });
-    this.name = 'UserInputError';
+    super(message, ErrorCode.BAD_USER_INPUT, { reason, field });
   }
 }
 
 /** Too many attempts; retry after `retryAfter` seconds. */
-export class RateLimitedError extends GraphQLError {
+export class RateLimitedError extends ClientError {
   constructor(readonly retryAfter: number) {
-    super(`Too many attempts. Try again in ${retryAfter} seconds.`, {
-      extensions: { code: ErrorCode.RATE_LIMITED, retryAfter },
+    super(`Too many attempts. Try again in ${retryAfter} seconds.`, ErrorCode.RATE_LIMITED, {
+      retryAfter,
     });
-    this.name = 'RateLimitedError';
   }
 }
 
 /** Something unexpected: the client sees one generic message and nothing of the cause. */
-export class InternalError extends GraphQLError {
+export class InternalError extends ClientError {
   constructor() {
-    super('Internal server error.', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
-    this.name = 'InternalError';
+    super('Internal server error.', ErrorCode.INTERNAL_SERVER_ERROR);
   }
 }
 
 /** True for errors this module made on purpose, which may be shown to clients as they are. */
-export function isClientError(error: unknown): error is GraphQLError {
-  return (
-    error instanceof AuthenticationError ||
-    error instanceof ForbiddenError ||
-    error instanceof UserInputError ||
-    error instanceof RateLimitedError ||
-    error instanceof InternalError
-  );
+export function isClientError(error: unknown): error is ClientError {
+  return error instanceof ClientError;
 }
 
 // Request-shape errors Apollo raises before execution; their messages describe the client's own

@@ -2,11 +2,12 @@ import type { Models } from '../db/database';
 import { AuthenticationError } from '../errors';
 import { issueAuthResult, type AuthResult } from './authentication';
 import { assertPasswordPolicy, type PasswordHasher } from '../passwords/password';
-import type { ClientInfo, RefreshTokenStore } from '../sessions/refreshTokens';
+import type { RefreshTokenStore } from '../sessions/refreshTokens';
+import type { Caller, ClientInfo } from '../sessions/types';
 import type { AuditLog } from '../logging/audit';
 import type { AuthThrottle } from '../throttling/authThrottle';
 import type { AccessTokens } from '../tokens/accessTokens';
-import type { Caller, UserService } from './users';
+import type { UserService } from './users';
 
 export interface ChangePasswordInput {
   readonly currentPassword: string;

@@ -5,7 +5,8 @@ import type { UserDocument } from '../db/models/User';
 import type { AuthThrottle } from '../throttling/authThrottle';
 import { isValidEmail, normaliseEmail, parseEmail } from './email';
 import { assertPasswordPolicy, type PasswordHasher } from '../passwords/password';
-import type { ClientInfo, IssuedRefreshToken, RefreshTokenStore } from '../sessions/refreshTokens';
+import type { IssuedRefreshToken, RefreshTokenStore } from '../sessions/refreshTokens';
+import type { ClientInfo } from '../sessions/types';
 import type { AccessTokens } from '../tokens/accessTokens';
 
 /** The result of every flow that signs someone in; the shape of `AuthPayload`. */

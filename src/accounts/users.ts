@@ -5,12 +5,7 @@ import { AuthenticationError, ForbiddenError, UserInputError } from '../errors';
 import type { RoleName, UserDocument } from '../db/models/User';
 import { normaliseEmail } from './email';
 import { isSessionRevoked } from '../sessions/revokedSessions';
-
-/** Who an access token speaks for: its user (`sub`) and session (`sid`). */
-export interface Caller {
-  readonly sub: string;
-  readonly sid: string;
-}
+import type { Caller } from '../sessions/types';
 
 export interface UserService {
   /**

@@ -1,6 +1,6 @@
 import { AuthenticationError } from '../errors';
 import type { Services } from '../services';
-import type { ClientInfo } from '../sessions/refreshTokens';
+import type { ClientInfo } from '../sessions/types';
 import type { AccessClaims, AccessTokens } from '../tokens/accessTokens';
 
 /** What the request's credentials amount to; decided once per request, never thrown. */

@@ -1,5 +1,6 @@
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
-import type { LogLevel } from '../config';
+import type PinoPretty from 'pino-pretty';
+import type { LogFormat, LogLevel } from '../config';
 
 /** Fastify's `logger` option in its object form: Fastify's own settings plus pino's. */
 export type LoggerOptions = Exclude<FastifyServerOptions['logger'], boolean | undefined>;
@@ -40,9 +41,45 @@ export function pathOf(url: string): string {
   return end === -1 ? url : url.slice(0, end);
 }
 
+/** Minimal logger for reports from background work (purges, pools). */
+export interface EventLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/** Decides whether lines are written for people: `auto` means a developer's terminal. */
+export function wantsPrettyLogs(
+  format: LogFormat,
+  environment: { readonly isProduction: boolean; readonly isTerminal: boolean },
+): boolean {
+  if (format !== 'auto') return format === 'pretty';
+  return !environment.isProduction && environment.isTerminal;
+}
+
 /**
- * Pino settings for the server: JSON lines, secrets redacted, requests described by method and
- * path only.
+ * A stream that turns pino's JSON lines into readable ones, written synchronously so nothing is
+ * lost at exit. pino-pretty is a development dependency: where it is not installed (the
+ * production image) this returns undefined and lines stay JSON.
+ */
+export function prettyLogStream(): LogStream | undefined {
+  try {
+    // Loaded on demand so production never needs the package.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pretty = require('pino-pretty') as typeof PinoPretty;
+    return pretty({
+      colorize: true,
+      sync: true,
+      translateTime: 'HH:MM:ss.l',
+      ignore: 'pid,hostname',
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Pino settings for the server: JSON lines (unless `stream` formats them), secrets redacted,
+ * requests described by method and path only.
  */
 export function loggerOptions(level: LogLevel, stream?: LogStream): LoggerOptions {
   return {

@@ -6,12 +6,7 @@ import { AuthenticationError } from '../errors';
 import type { RefreshTokenDocument } from '../db/models/RefreshToken';
 import type { RevokedSessionList } from './revokedSessions';
 import type { AuditLog } from '../logging/audit';
-
-/** Where a request came from, remembered on its session. */
-export interface ClientInfo {
-  readonly ip: string | null;
-  readonly userAgent: string | null;
-}
+import type { ClientInfo } from './types';
 
 /** A refresh token just handed out; `token` exists only here and in the client's hands. */
 export interface IssuedRefreshToken {
@@ -68,7 +63,7 @@ export interface RefreshTokenStoreDeps {
   readonly audit: AuditLog;
 }
 
-const TOKEN_BYTES = 32; // 256 bits (DESIGN §3)
+const TOKEN_BYTES = 32; // 256 bits (docs/sessions.md, "Refresh token")
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /** SHA-256 of a refresh token, hex: the only form in which tokens are stored. */
@@ -80,7 +75,7 @@ function earliest(a: Date, b: Date): Date {
   return a.getTime() <= b.getTime() ? a : b;
 }
 
-/** Opaque, rotating refresh tokens stored as SHA-256 hashes (DESIGN §3). */
+/** Opaque, rotating refresh tokens stored as SHA-256 hashes (docs/sessions.md). */
 export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTokenStore {
   const { config, models, revokedSessions, audit } = deps;
   const { RefreshToken } = models;

@@ -1,6 +1,7 @@
 import type { RefreshTokenStore } from './refreshTokens';
 import type { AuditLog } from '../logging/audit';
-import type { Caller, UserService } from '../accounts/users';
+import type { UserService } from '../accounts/users';
+import type { Caller } from './types';
 
 /** One signed-in device, as the `Session` type shows it. */
 export interface SessionInfo {

@@ -1,11 +1,6 @@
 import type { Models } from '../db/database';
+import type { EventLogger } from '../logging/logger';
 import type { RevokedSessionList } from './revokedSessions';
-
-/** The part of a pino/Fastify logger that purge reports need. */
-export interface EventLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-}
 
 /** What one purge removed. */
 export interface PurgeResult {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { RateLimitConfig } from '../config';
-import type { ClientInfo } from '../sessions/refreshTokens';
+import type { ClientInfo } from '../sessions/types';
 import type { RateLimiter, RateLimitRule } from './rateLimiter';
 
 /** Throttles the public auth mutations per account and per client IP (OWASP ASVS 2.2.1). */

@@ -1,0 +1,58 @@
+import { isIP } from 'node:net';
+import { ConfigError, readBool, readInt, type Env } from './readers';
+
+/** Which proxies may set X-Forwarded-For: none, any, a hop count, or addresses/CIDR ranges. */
+export type TrustProxy = boolean | number | readonly string[];
+
+// Named ranges proxy-addr understands besides addresses and CIDR blocks.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrRange(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
+export function readTrustProxy(env: Env): TrustProxy {
+  const raw = env.TRUST_PROXY?.trim();
+  if (raw === undefined || raw === '') return false;
+  if (/^\d+$/.test(raw)) return readInt(env, 'TRUST_PROXY', 0, 0, 100);
+  if (/^(true|false|yes|no|on|off)$/i.test(raw)) return readBool(env, 'TRUST_PROXY', false);
+  const entries = raw.split(',').map((entry) => entry.trim().toLowerCase());
+  const bad = entries.find((entry) => !isAddressOrRange(entry));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `must be true, false, a hop count, or addresses/CIDR ranges separated by commas (got "${bad}")`,
+    );
+  }
+  return entries;
+}
+
+const DEVELOPMENT_CORS_ORIGINS = [
+  'http://localhost:*',
+  'http://127.0.0.1:*',
+  'http://[::1]:*',
+  'https://studio.apollographql.com',
+];
+const ORIGIN_PATTERN = /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:(\d{1,5}|\*))?$/;
+
+export function readCorsOrigins(env: Env, isProduction: boolean): readonly string[] {
+  const raw = env.CORS_ORIGINS?.trim();
+  if (raw === undefined || raw === '') return isProduction ? [] : DEVELOPMENT_CORS_ORIGINS;
+  if (raw.toLowerCase() === 'none') return [];
+  return raw.split(',').map((entry) => {
+    const origin = entry.trim().toLowerCase().replace(/\/$/, '');
+    if (!ORIGIN_PATTERN.test(origin)) {
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `must list origins such as https://app.example.com or http://localhost:* separated by commas (got "${entry.trim()}")`,
+      );
+    }
+    return origin;
+  });
+}

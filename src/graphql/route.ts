@@ -1,0 +1,38 @@
+import type { ApolloServer } from '@apollo/server';
+import fastifyApollo from '@as-integrations/fastify';
+import type { FastifyInstance } from 'fastify';
+import { currentRequestScope } from '../logging/requestScope';
+import type { Services } from '../services';
+import { buildContext, type GraphQLContext } from './context';
+
+export const GRAPHQL_PATH = '/graphql';
+/** RFC 6750 §3.1: tells the client its bearer token was rejected. */
+const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
+
+/**
+ * Serves `apollo` at /graphql (GET for queries, POST, and CORS preflight). Each request's context
+ * comes from its bearer header; a rejected token adds `WWW-Authenticate` to the answer.
+ */
+export async function registerGraphQLRoute(
+  app: FastifyInstance,
+  apollo: ApolloServer<GraphQLContext>,
+  services: Services,
+): Promise<void> {
+  await app.register(fastifyApollo(apollo), {
+    path: GRAPHQL_PATH,
+    method: ['GET', 'POST', 'OPTIONS'],
+    context: (request, reply) => {
+      const context = buildContext(services, {
+        authorization: request.headers.authorization,
+        ip: request.ip ?? null,
+        userAgent: request.headers['user-agent'],
+        requestId: request.id,
+      });
+      const scope = currentRequestScope();
+      if (scope && context.auth.status === 'authenticated') scope.actorId = context.auth.claims.sub;
+      if (context.auth.status === 'rejected')
+        void reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);
+      return Promise.resolve(context);
+    },
+  });
+}
