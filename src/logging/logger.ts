@@ -59,15 +59,17 @@ export function wantsPrettyLogs(
 /**
  * A stream that turns pino's JSON lines into readable ones, written synchronously so nothing is
  * lost at exit. pino-pretty is a development dependency: where it is not installed (the
- * production image) this returns undefined and lines stay JSON.
+ * production image) this returns undefined and lines stay JSON. `destination` is stdout unless
+ * given.
  */
-export function prettyLogStream(): LogStream | undefined {
+export function prettyLogStream(destination?: LogStream): LogStream | undefined {
   try {
     // Loaded on demand so production never needs the package.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pretty = require('pino-pretty') as typeof PinoPretty;
     return pretty({
-      colorize: true,
+      ...(destination ? { destination } : {}),
+      colorize: !destination,
       sync: true,
       translateTime: 'HH:MM:ss.l',
       ignore: 'pid,hostname',

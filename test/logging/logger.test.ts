@@ -1,5 +1,10 @@
 import Fastify from 'fastify';
-import { loggerOptions, pathOf } from '../../src/logging/logger';
+import {
+  loggerOptions,
+  pathOf,
+  prettyLogStream,
+  wantsPrettyLogs,
+} from '../../src/logging/logger';
 import { captureLogs } from '../helpers/logCapture';
 
 describe('loggerOptions', () => {
@@ -48,5 +53,33 @@ describe('pathOf', () => {
   it('drops the query string, where GET requests carry GraphQL variables', () => {
     expect(pathOf('/graphql?query=x&variables=%7B%22password%22%7D')).toBe('/graphql');
     expect(pathOf('/health')).toBe('/health');
+  });
+});
+
+describe('wantsPrettyLogs', () => {
+  it.each([
+    ['auto', false, true, true],
+    ['auto', false, false, false],
+    ['auto', true, true, false],
+    ['pretty', true, false, true],
+    ['json', false, true, false],
+  ] as const)(
+    'LOG_FORMAT=%s, production %s, terminal %s: pretty %s',
+    (format, isProduction, isTerminal, expected) => {
+      expect(wantsPrettyLogs(format, { isProduction, isTerminal })).toBe(expected);
+    },
+  );
+});
+
+describe('prettyLogStream', () => {
+  it('writes a JSON line as a readable one', () => {
+    const chunks: string[] = [];
+    const stream = prettyLogStream({ write: (chunk: string) => void chunks.push(String(chunk)) });
+    expect(stream).toBeDefined();
+    stream!.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: 'hello there' })}\n`);
+    const text = chunks.join('');
+    expect(text).toContain('INFO');
+    expect(text).toContain('hello there');
+    expect(text).not.toContain('"msg"');
   });
 });
