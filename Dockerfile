@@ -13,7 +13,9 @@ COPY src ./src
 COPY scripts ./scripts
 RUN npm run build
 
-# Production dependencies alone, installed from the same lockfile.
+# Production dependencies alone, installed from the same lockfile: no TypeScript or Jest, no
+# pino-pretty (development logs) and no mongodb-memory-server-core (the embedded development
+# database; production requires MONGODB_URI, see docker-compose.yml).
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

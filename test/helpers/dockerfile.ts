@@ -133,8 +133,12 @@ export async function replayDockerfile(
             cwd: inside('.'),
             env: { ...process.env, ...env, ...options.runEnv },
             maxBuffer: 16 * 1024 * 1024,
-          }).catch((error: Error & { stderr?: string }) => {
-            throw new Error(`RUN ${args} failed in stage ${stage.name}: ${error.stderr ?? error}`);
+          }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+            // tsc and npm scripts report on stdout, npm itself on stderr: keep both.
+            const output = [error.stdout, error.stderr].filter(Boolean).join('\n').trim();
+            throw new Error(
+              `RUN ${args} failed in stage ${stage.name}: ${output || error.message}`,
+            );
           });
           break;
         }

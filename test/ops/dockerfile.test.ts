@@ -81,6 +81,11 @@ describe('the Dockerfile', () => {
       expect(await exists(path.join(runtime.workdir, 'node_modules/fastify'))).toBe(true);
       expect(await exists(path.join(runtime.workdir, 'node_modules/typescript'))).toBe(false);
       expect(await exists(path.join(runtime.workdir, 'node_modules/jest'))).toBe(false);
+      // Development-only: the embedded database (the image runs with MONGODB_URI) and readable logs.
+      expect(
+        await exists(path.join(runtime.workdir, 'node_modules/mongodb-memory-server-core')),
+      ).toBe(false);
+      expect(await exists(path.join(runtime.workdir, 'node_modules/pino-pretty'))).toBe(false);
       expect(await exists(path.join(runtime.workdir, 'src'))).toBe(false);
       expect(await exists(path.join(runtime.workdir, 'scripts'))).toBe(false);
     });
