@@ -1,5 +1,5 @@
 import type { LoadResult } from './loadTest';
-import type { Measured } from './report';
+import type { Measured } from './measured';
 import type { ServerProcess } from './serverProcess';
 
 /** How long each part of a run takes. */
@@ -72,39 +72,4 @@ export interface BenchContext {
   /** Records failed requests (a broken benchmark, whatever the numbers). */
   fail(count: number, what: string): void;
   log(message: string): void;
-}
-
-/** The middle value (the mean of the two middle ones for an even count); NaN when empty. */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
-
-/**
- * Several runs of one load as one: medians of rates, latencies and CPU per request, totals of
- * requests and failures, the last memory reading.
- */
-export function combineRuns(runs: readonly Measured[]): Measured {
-  const of = (pick: (run: Measured) => number): number[] => runs.map(pick);
-  const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
-  return {
-    result: {
-      completed: sum(of((run) => run.result.completed)),
-      perSecond: median(of((run) => run.result.perSecond)),
-      p50: median(of((run) => run.result.p50)),
-      p99: median(of((run) => run.result.p99)),
-      max: Math.max(...of((run) => run.result.max)),
-      errors: sum(of((run) => run.result.errors)),
-      non2xx: sum(of((run) => run.result.non2xx)),
-      mismatches: sum(of((run) => run.result.mismatches)),
-      seconds: sum(of((run) => run.result.seconds)),
-    },
-    rssBytes: runs.at(-1)?.rssBytes ?? NaN,
-    serverCpuMs: median(of((run) => run.serverCpuMs)),
-    dbCpuMs: median(of((run) => run.dbCpuMs)),
-  };
 }

@@ -1,10 +1,10 @@
 import { createHistogram } from 'node:perf_hooks';
 import { measureBcryptHashTime } from './bcryptHashTime';
-import { combineRuns, median, type BenchContext } from './benchContext';
+import type { BenchContext } from './benchContext';
 import { failures, runLoad, type LoadOptions } from './loadTest';
+import { combineRuns, median, type Measured } from './measured';
 import { runPacedReads, summarisePacedReads, type PacedReadResult } from './pacedReads';
 import type { ProbeStats } from './probe';
-import type { Measured } from './report';
 
 type EventLoopDelay = ProbeStats['eventLoopDelay'];
 

@@ -1,6 +1,6 @@
-import { combineRuns, median, type BenchContext } from './benchContext';
+import type { BenchContext } from './benchContext';
 import { failures, runLoad } from './loadTest';
-import type { Measured } from './report';
+import { combineRuns, median, type Measured } from './measured';
 import type { ServerProcess } from './serverProcess';
 
 export type ReadServer = 'guarded' | 'unguarded' | 'ceiling' | 'ceilingNoLookup';

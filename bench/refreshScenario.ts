@@ -1,7 +1,7 @@
 import type { BenchContext } from './benchContext';
 import { graphQLData } from './graphqlRequest';
 import { failures, runLoad } from './loadTest';
-import type { Measured } from './report';
+import type { Measured } from './measured';
 
 const LOGIN = 'mutation Login($input: LoginInput!) { login(input: $input) { refreshToken } }';
 const REFRESH =

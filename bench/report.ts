@@ -1,18 +1,7 @@
-import { median } from './benchContext';
-import type { LoadResult } from './loadTest';
 import type { LoginResults } from './loginScenarios';
+import { median, type Measured } from './measured';
 import type { PacedReadResult } from './pacedReads';
 import type { ReadResults } from './readScenarios';
-
-/** One load run, the server's memory right after it, and the CPU time it cost per request. */
-export interface Measured {
-  readonly result: LoadResult;
-  readonly rssBytes: number;
-  /** CPU milliseconds the server process spent per completed request. */
-  readonly serverCpuMs: number;
-  /** CPU milliseconds the database process spent per completed request. */
-  readonly dbCpuMs: number;
-}
 
 /** Everything one benchmark run found. */
 export interface BenchReport {
