@@ -5,12 +5,18 @@
 # cached outside the repository (one build per machine). `go install ...@v1.24.2` does not work for
 # this release because build/version/version.txt is missing from the module zip, so a throw-away
 # wrapper module replaces FerretDB with a local copy that has the file.
+#
+# stderr carries a few lines for people; src/embedded/ferretDbBinary.ts turns a line starting
+# `ferretdb.sh: building` or `ferretdb.sh: waiting` into progress reports until the script ends.
+# Go's own output goes to build.log beside the binary, and only its tail is shown on failure.
 set -euo pipefail
 
 VERSION=v1.24.2
 CACHE_ROOT="${GRAPHQL_JWT_AUTH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/graphql-jwt-auth}"
 OUT_DIR="$CACHE_ROOT/ferretdb-$VERSION"
 OUT="$OUT_DIR/ferretdb"
+LOG="$OUT_DIR/build.log"
+STEP="FerretDB ${VERSION#v} (first run on this machine, about two minutes)"
 
 if [ -x "$OUT" ]; then
   echo "$OUT"
@@ -24,15 +30,29 @@ fi
 
 mkdir -p "$OUT_DIR"
 exec 9>"$OUT_DIR/.lock"
-flock 9
+if ! flock -n 9; then
+  echo "ferretdb.sh: waiting for another process building $STEP" >&2
+  flock 9
+fi
 if [ -x "$OUT" ]; then # another process built it while we waited
   echo "$OUT"
   exit 0
 fi
 
-echo "ferretdb.sh: building FerretDB $VERSION into $OUT_DIR (once per machine, about two minutes)" >&2
+echo "ferretdb.sh: building $STEP; Go's output goes to $LOG" >&2
 WORK="$(mktemp -d)"
-trap 'chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+# A failing step exits while its output still goes to the log, so the report uses a saved stderr.
+exec 3>&2
+cleanup() {
+  local status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "ferretdb.sh: FerretDB $VERSION could not be built; the last lines of $LOG:" >&3
+    tail -n 20 "$LOG" >&3 || true
+  fi
+  chmod -R u+w "$WORK" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 cd "$WORK"
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 {
@@ -45,6 +65,6 @@ export GOFLAGS=-mod=mod CGO_ENABLED=0
   go mod edit -replace github.com/FerretDB/FerretDB=./ferretdb-src
   go build -trimpath -o "$OUT.tmp" github.com/FerretDB/FerretDB/cmd/ferretdb ||
     go build -trimpath -ldflags=-checklinkname=0 -o "$OUT.tmp" github.com/FerretDB/FerretDB/cmd/ferretdb
-} >&2
+} >"$LOG" 2>&1
 mv "$OUT.tmp" "$OUT"
 echo "$OUT"

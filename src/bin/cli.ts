@@ -1,10 +1,10 @@
 import { ConfigError, loadConfig } from '../config';
 import { connectDatabase } from '../db/database';
-import { runningDevDatabaseUri, startDevDatabase } from '../embedded/devDatabase';
-import type { EmbeddedDb } from '../embedded/startEmbeddedDb';
+import type { DevDatabase } from '../embedded/devDatabase';
 import { ROLES, type RoleName } from '../db/models/User';
 import { generateSigningKeyPair, type AsymmetricAlgorithm } from '../config/keys';
 import { createUserService } from '../accounts/users';
+import { loadDotEnv } from './loadDotEnv';
 
 const USAGE = `Usage:
   npm run cli -- roles <email> <ROLE>...   set a user's roles (${ROLES.join(', ')})
@@ -63,11 +63,14 @@ async function setRoles(args: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
+  loadDotEnv();
   const config = loadConfig();
-  let embedded: EmbeddedDb | undefined;
-  let uri = config.mongodbUri ?? (await runningDevDatabaseUri());
+  let embedded: DevDatabase | undefined;
+  let uri = config.mongodbUri;
   if (!uri) {
-    embedded = await startDevDatabase(config.embeddedDb);
+    // Loaded only here, as in the server: with MONGODB_URI nothing embedded is needed.
+    const { openDevDatabase } = await import('../embedded/devDatabase.js');
+    embedded = await openDevDatabase(config, { reuseRunning: true });
     uri = embedded.uri;
   }
   const database = await connectDatabase(uri);

@@ -1,11 +1,13 @@
 import { ConfigError, loadDbServerConfig } from '../config';
 import { startEmbeddedDb } from '../embedded/startEmbeddedDb';
+import { loadDotEnv } from './loadDotEnv';
 
 /**
  * `npm run db`: the embedded database alone, in the foreground, data kept in DB_DATA_DIR. Prints
  * `MONGODB_URI=...` once it accepts connections, so another shell can point the API at it.
  */
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = loadDbServerConfig();
   const db = await startEmbeddedDb({
     engine: config.engine,

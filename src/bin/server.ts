@@ -1,12 +1,13 @@
 import { ConfigError, loadConfig } from '../config';
 import { connectDatabase } from '../db/database';
-import { startDevDatabase } from '../embedded/devDatabase';
-import type { EmbeddedDb } from '../embedded/startEmbeddedDb';
+import type { DevDatabase } from '../embedded/devDatabase';
 import { createServer } from '../server';
+import { loadDotEnv } from './loadDotEnv';
 
 async function main(): Promise<void> {
   let config;
   try {
+    loadDotEnv();
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -25,10 +26,12 @@ async function main(): Promise<void> {
     );
   }
 
-  let embedded: EmbeddedDb | undefined;
+  let embedded: DevDatabase | undefined;
   let mongodbUri = config.mongodbUri;
   if (!mongodbUri) {
-    embedded = await startDevDatabase(config.embeddedDb);
+    // Loaded only here: a production image (MONGODB_URI always set) has no embedded database.
+    const { openDevDatabase } = await import('../embedded/devDatabase.js');
+    embedded = await openDevDatabase(config);
     mongodbUri = embedded.uri;
     warn(
       `MONGODB_URI is not set: started an embedded ${embedded.engine} at ${mongodbUri} (development only).`,

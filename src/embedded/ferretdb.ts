@@ -1,27 +1,20 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import type { EmbeddedDb } from './startEmbeddedDb';
+import type { EmbeddedDb } from './embeddedDb';
+import { ferretDbBinary } from './ferretDbBinary';
 import { waitForPort } from './waitForPort';
 
-const execFileAsync = promisify(execFile);
-const BUILD_SCRIPT = path.resolve(__dirname, '../../scripts/ferretdb.sh');
-
-/** Path of the cached FerretDB binary, built from the Go module proxy on first use. */
-export async function ferretDbBinary(): Promise<string> {
-  const { stdout } = await execFileAsync('bash', [BUILD_SCRIPT], {
-    maxBuffer: 1024 * 1024,
-    timeout: 15 * 60 * 1000,
-  }).catch((error: Error & { stderr?: string }) => {
-    throw new Error(`Could not build FerretDB: ${error.stderr?.trim() || error.message}`);
-  });
-  return stdout.trim().split('\n').pop() ?? '';
-}
-
-/** Starts FerretDB 1.24 with its SQLite backend, storing data under `dataDir`. */
-export async function startFerretDb(port: number, dataDir: string): Promise<EmbeddedDb> {
-  const binary = await ferretDbBinary();
+/**
+ * Starts FerretDB 1.24 with its SQLite backend, storing data under `dataDir`; `log` hears about a
+ * first build of the binary.
+ */
+export async function startFerretDb(
+  port: number,
+  dataDir: string,
+  log?: (message: string) => void,
+): Promise<EmbeddedDb> {
+  const binary = await ferretDbBinary({ log });
   await mkdir(dataDir, { recursive: true });
   // A small shell watchdog owns FerretDB and stops it when our end of its stdin closes, which
   // happens however this process ends (even SIGKILL), so no database outlives its owner.
