@@ -67,13 +67,17 @@ export function prettyLogStream(destination?: LogStream): LogStream | undefined 
     // Loaded on demand so production never needs the package.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pretty = require('pino-pretty') as typeof PinoPretty;
-    return pretty({
-      ...(destination ? { destination } : {}),
+    const format = pretty.prettyFactory({
       colorize: !destination,
-      sync: true,
       translateTime: 'HH:MM:ss.l',
       ignore: 'pid,hostname',
     });
+    const out = destination ?? process.stdout;
+    return {
+      write(line: string) {
+        out.write(format(line));
+      },
+    };
   } catch {
     return undefined;
   }

@@ -5,11 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
-import { MeDocument } from '../../client/generated/graphql';
 import { loadConfig } from '../../src/config';
 import { createAccessTokens } from '../../src/tokens/accessTokens';
 import { jwsHeader } from '../helpers/jws';
-import { registerUser } from '../helpers/operations';
+import { ME, registerUser } from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 
 const run = promisify(execFile);
@@ -122,7 +121,7 @@ describe('cli keygen', () => {
     try {
       const session = await registerUser(es256);
       expect(jwsHeader(session.accessToken).alg).toBe('ES256');
-      const response = await es256.gql(MeDocument, undefined, { token: session.accessToken });
+      const response = await es256.gql(ME, undefined, { token: session.accessToken });
       expect(response.body.errors).toBeUndefined();
     } finally {
       await es256.close();

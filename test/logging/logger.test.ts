@@ -1,10 +1,5 @@
 import Fastify from 'fastify';
-import {
-  loggerOptions,
-  pathOf,
-  prettyLogStream,
-  wantsPrettyLogs,
-} from '../../src/logging/logger';
+import { loggerOptions, pathOf, prettyLogStream, wantsPrettyLogs } from '../../src/logging/logger';
 import { captureLogs } from '../helpers/logCapture';
 
 describe('loggerOptions', () => {
