@@ -17,7 +17,7 @@ import {
   type TestServer,
 } from '../helpers/testServer';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '../..');
 
 function expectRefreshRefused(response: GraphQLResponse): void {
   expect(response.status).toBe(200);
