@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     };
 
     log('starting the API from dist/');
-    const api = await start('api', 'dist/index.js');
+    const api = await start('api', 'dist/bin/server.js');
     const graphqlUrl = `${api.url}/graphql`;
     const credentials = {
       email: 'bench@example.com',
