@@ -106,11 +106,6 @@ export class InternalError extends ClientError {
   }
 }
 
-/** True for errors this module made on purpose, which may be shown to clients as they are. */
-export function isClientError(error: unknown): error is ClientError {
-  return error instanceof ClientError;
-}
-
 // Request-shape errors Apollo raises before execution; their messages describe the client's own
 // query and are safe to return.
 const REQUEST_ERROR_CODES = new Set<string>([

@@ -1,4 +1,5 @@
-import { startEmbeddedDb, type EmbeddedDb } from '../src/embedded/startEmbeddedDb';
+import type { EmbeddedDb } from '../src/embedded/embeddedDb';
+import { startEmbeddedDb } from '../src/embedded/startEmbeddedDb';
 
 declare global {
   var __EMBEDDED_DB__: EmbeddedDb | undefined;

@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from '../config';
 import { connectDatabase } from '../db/database';
 import type { DevDatabase } from '../embedded/devDatabase';
 import { ROLES, type RoleName } from '../db/models/User';
-import { generateSigningKeyPair, type AsymmetricAlgorithm } from '../config/keys';
+import { ASYMMETRIC_ALGORITHMS, generateSigningKeyPair } from '../config/keys';
 import { createUserService } from '../accounts/users';
 import { loadDotEnv } from './loadDotEnv';
 
@@ -14,7 +14,6 @@ const USAGE = `Usage:
 roles uses MONGODB_URI, else the running \`npm run dev\` database, else the development database
 started just for this command. keygen needs no database.`;
 
-const KEYGEN_ALGORITHMS: readonly AsymmetricAlgorithm[] = ['ES256', 'RS256'];
 const RSA_BITS = [2048, 3072, 4096];
 
 /** Reads `--name value` or `--name=value`. */
@@ -32,9 +31,9 @@ function option(args: readonly string[], name: string): string | undefined {
 function keygen(args: string[]): number {
   const alg = option(args, '--alg')?.toUpperCase();
   const bits = Number(option(args, '--bits') ?? 3072);
-  const algorithm = KEYGEN_ALGORITHMS.find((known) => known === alg);
+  const algorithm = ASYMMETRIC_ALGORITHMS.find((known) => known === alg);
   if (!algorithm || !RSA_BITS.includes(bits)) {
-    if (!algorithm) process.stderr.write(`--alg must be ${KEYGEN_ALGORITHMS.join(' or ')}\n`);
+    if (!algorithm) process.stderr.write(`--alg must be ${ASYMMETRIC_ALGORITHMS.join(' or ')}\n`);
     else process.stderr.write(`--bits must be ${RSA_BITS.join(', ')}\n`);
     process.stderr.write(`${USAGE}\n`);
     return 2;

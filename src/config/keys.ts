@@ -8,7 +8,8 @@ import {
 import { readFileSync } from 'node:fs';
 
 /** The asymmetric signing algorithms; HS256 needs no key pair. */
-export type AsymmetricAlgorithm = 'RS256' | 'ES256';
+export const ASYMMETRIC_ALGORITHMS = ['ES256', 'RS256'] as const;
+export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
 /** A public key as published in the JWKS (RFC 7517): public parameters only. */
 export interface PublicJwk {

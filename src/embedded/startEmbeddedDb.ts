@@ -7,8 +7,6 @@ import { startFerretDb } from './ferretdb';
 import type * as MongodModule from './mongod';
 import { freePort } from './waitForPort';
 
-export type { EmbeddedDb } from './embeddedDb';
-
 // Where mongod could not be used (an offline machine), that is remembered for a day so every test
 // run and dev restart does not wait for the download to time out again.
 const MONGOD_UNAVAILABLE_MARKER = path.join(

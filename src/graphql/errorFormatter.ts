@@ -1,6 +1,6 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { InternalError, isClientError, isRequestError } from '../errors';
+import { ClientError, InternalError, isRequestError } from '../errors';
 
 // graphql-js hints such as `Did you mean "email"?` reveal schema names that introspection hides.
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;
@@ -17,7 +17,7 @@ export interface ErrorFormatterOptions {
 export function createErrorFormatter(options: ErrorFormatterOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    if (isClientError(original)) {
+    if (original instanceof ClientError) {
       return {
         message: formatted.message,
         locations: formatted.locations,

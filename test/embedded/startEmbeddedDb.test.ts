@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedDb, type EmbeddedDb } from '../../src/embedded/startEmbeddedDb';
+import type { EmbeddedDb } from '../../src/embedded/embeddedDb';
+import { startEmbeddedDb } from '../../src/embedded/startEmbeddedDb';
 
 // A first FerretDB build on this machine takes about two minutes; after that a start takes one.
 jest.setTimeout(5 * 60_000);

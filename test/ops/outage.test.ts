@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { EmbeddedDbEngine } from '../../src/config';
-import { startEmbeddedDb, type EmbeddedDb } from '../../src/embedded/startEmbeddedDb';
+import type { EmbeddedDb } from '../../src/embedded/embeddedDb';
+import { startEmbeddedDb } from '../../src/embedded/startEmbeddedDb';
 import { freePort } from '../../src/embedded/waitForPort';
 import { killApiProcesses, startApiProcess, type ApiProcess } from '../helpers/apiProcess';
 import {

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { FastifyBaseLogger } from 'fastify';
 import type { GraphQLContext } from '../context';
-import { isClientError, isRequestError } from '../../errors';
+import { ClientError, isRequestError } from '../../errors';
 
 /**
  * Logs every error the client sees only as INTERNAL_SERVER_ERROR, with the request id, so a
@@ -16,7 +16,7 @@ export function errorLoggingPlugin(logger: FastifyBaseLogger): ApolloServerPlugi
         didEncounterErrors({ contextValue, errors }) {
           for (const error of errors) {
             const original = unwrapResolverError(error);
-            if (isClientError(original) || isRequestError(error)) continue;
+            if (original instanceof ClientError || isRequestError(error)) continue;
             logger.error(
               { reqId: contextValue.requestId, err: original, path: error.path },
               'unexpected error while resolving',
