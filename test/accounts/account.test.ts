@@ -5,7 +5,6 @@ import {
   ME,
   registerUser,
   tokenClaims,
-  type AuthPayload,
 } from '../helpers/operations';
 import {
   CHANGE_PASSWORD,
@@ -14,7 +13,6 @@ import {
   refresh,
   SESSIONS,
   sessionIdOf,
-  type SessionView,
 } from '../helpers/sessions';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/testServer';
 
@@ -31,19 +29,15 @@ afterAll(async () => {
 const NEW_PASSWORD = 'a brand new passphrase';
 
 function changePassword(token: string, currentPassword: string, newPassword: string) {
-  return api.gql<{ changePassword: AuthPayload }>(
-    CHANGE_PASSWORD,
-    { currentPassword, newPassword },
-    { token },
-  );
+  return api.gql(CHANGE_PASSWORD, { currentPassword, newPassword }, { token });
 }
 
 function deleteAccount(token: string, password = GOOD_PASSWORD) {
-  return api.gql<{ deleteAccount: boolean }>(DELETE_ACCOUNT, { password }, { token });
+  return api.gql(DELETE_ACCOUNT, { password }, { token });
 }
 
 function login(email: string, password: string) {
-  return api.gql<{ login: AuthPayload }>(LOGIN, { input: { email, password } });
+  return api.gql(LOGIN, { input: { email, password } });
 }
 
 function expectError(response: GraphQLResponse, extensions: Record<string, unknown>): void {
@@ -86,11 +80,7 @@ describe('changePassword', () => {
     }
 
     expect((await api.gql(ME, {}, { token: changed.accessToken })).body.errors).toBeUndefined();
-    const sessions = await api.gql<{ sessions: SessionView[] }>(
-      SESSIONS,
-      {},
-      { token: changed.accessToken },
-    );
+    const sessions = await api.gql(SESSIONS, {}, { token: changed.accessToken });
     expect(sessions.body.data?.sessions).toEqual([
       expect.objectContaining({ id: sessionIdOf(changed.accessToken), current: true }),
     ]);

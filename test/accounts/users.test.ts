@@ -1,4 +1,4 @@
-import jwt from 'jsonwebtoken';
+import { print } from 'graphql';
 import {
   firstError,
   LOGIN,
@@ -6,14 +6,17 @@ import {
   registerUser,
   type AuthPayload,
 } from '../helpers/operations';
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../helpers/testServer';
+import { startTestServer, type TestServer } from '../helpers/testServer';
+import { accessTokenClaims, forgeAccessToken } from '../helpers/tokens';
 
 let api: TestServer;
 let admin: AuthPayload;
 let user: AuthPayload;
 
-const USERS = `query Users($limit: Int, $offset: Int) { users(limit: $limit, offset: $offset) { id email roles } }`;
-const SET_ROLES = `mutation SetRoles($userId: ID!, $roles: [Role!]!) { setUserRoles(userId: $userId, roles: $roles) { id roles } }`;
+import {
+  SetUserRolesDocument as SET_ROLES,
+  UsersDocument as USERS,
+} from '../../client/generated/graphql';
 
 beforeAll(async () => {
   api = await startTestServer();
@@ -23,7 +26,7 @@ beforeAll(async () => {
     { $set: { roles: ['USER', 'ADMIN'] } },
   );
   admin = (
-    await api.gql<{ login: AuthPayload }>(LOGIN, {
+    await api.gql(LOGIN, {
       input: { email: admin.user.email, password: GOOD_PASSWORD },
     })
   ).body.data!.login;
@@ -81,7 +84,7 @@ describe('admin fields check the stored account, not only the token', () => {
       { _id: registered.user.id },
       { $set: { roles: ['USER', 'ADMIN'] } },
     );
-    const response = await api.gql<{ login: AuthPayload }>(LOGIN, {
+    const response = await api.gql(LOGIN, {
       input: { email: registered.user.email, password: GOOD_PASSWORD },
     });
     return response.body.data!.login;
@@ -124,13 +127,13 @@ describe('admin fields check the stored account, not only the token', () => {
 describe('setUserRoles', () => {
   it('lets an ADMIN grant ADMIN, effective in the next access token', async () => {
     const target = await registerUser(api);
-    const response = await api.gql<{ setUserRoles: { roles: string[] } }>(
+    const response = await api.gql(
       SET_ROLES,
       { userId: target.user.id, roles: ['USER', 'ADMIN', 'ADMIN'] },
       { token: admin.accessToken },
     );
     expect(response.body.data?.setUserRoles.roles).toEqual(['USER', 'ADMIN']);
-    const relogged = await api.gql<{ login: AuthPayload }>(LOGIN, {
+    const relogged = await api.gql(LOGIN, {
       input: { email: target.user.email, password: GOOD_PASSWORD },
     });
     const users = await api.gql(USERS, {}, { token: relogged.body.data!.login.accessToken });
@@ -165,7 +168,7 @@ describe('setUserRoles', () => {
 
   it('refuses an unknown role before anything runs', async () => {
     const response = await api.gql(
-      SET_ROLES,
+      print(SET_ROLES),
       { userId: user.user.id, roles: ['ROOT'] },
       { token: admin.accessToken },
     );
@@ -184,15 +187,9 @@ describe('me', () => {
   });
 
   it('answers UNAUTHENTICATED for a signed token whose subject is not an id', async () => {
-    const token = jwt.sign({ roles: ['USER'], sid: 's', fresh: true }, TEST_JWT_SECRET, {
-      algorithm: 'HS256',
-      header: { alg: 'HS256', typ: 'at+jwt' },
-      subject: 'not-an-object-id',
-      issuer: 'graphql-jwt-auth',
-      audience: 'graphql-jwt-auth',
-      expiresIn: 60,
-      jwtid: 'j',
-    });
+    const token = forgeAccessToken(
+      accessTokenClaims({ sub: 'not-an-object-id', sid: 's', fresh: true }),
+    );
     const response = await api.gql('{ me { id } }', {}, { token });
     expect(firstError(response).extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
   });

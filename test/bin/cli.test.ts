@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { loadConfig } from '../../src/config';
 import { createAccessTokens } from '../../src/tokens/accessTokens';
-import { jwsHeader } from '../helpers/jws';
+import { jwsHeader } from '../helpers/tokens';
 import { ME, registerUser } from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 

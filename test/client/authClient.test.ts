@@ -146,7 +146,7 @@ describe('createAuthClient', () => {
     // Reuse detection never fired: the session lives on and its new refresh token works.
     const sessions = await client.request(SessionsDocument);
     expect(sessions.sessions).toHaveLength(1);
-    const rotated = await api.gql(REFRESH, { token: storage.get() });
+    const rotated = await api.gql(REFRESH, { refreshToken: storage.get()! });
     expect(rotated.body.errors).toBeUndefined();
   });
 
@@ -185,7 +185,7 @@ describe('createAuthClient', () => {
     client.onChange((signedIn) => changes.push(signedIn));
     await signUp(client);
     // The session ends elsewhere (another device signs it out): its access token stops working too.
-    await api.gql(LOGOUT, { token: storage.get() });
+    await api.gql(LOGOUT, { refreshToken: storage.get()! });
 
     const errors = await Promise.all([
       rejection(client.request(MeDocument)),
@@ -244,7 +244,7 @@ describe('createAuthClient', () => {
 
     expect(storage.get()).not.toBe(oldRefreshToken);
     expect(sessions.sessions).toHaveLength(1);
-    const stale = await api.gql(REFRESH, { token: oldRefreshToken });
+    const stale = await api.gql(REFRESH, { refreshToken: oldRefreshToken! });
     expect(firstError(stale).extensions).toMatchObject({ reason: 'INVALID_REFRESH_TOKEN' });
   });
 
@@ -260,7 +260,7 @@ describe('createAuthClient', () => {
     expect(storage.get()).toBeNull();
     expect(client.isSignedIn()).toBe(false);
     expect(error).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'MISSING_TOKEN' });
-    const revoked = await api.gql(REFRESH, { token: refreshToken });
+    const revoked = await api.gql(REFRESH, { refreshToken: refreshToken! });
     expect(firstError(revoked).extensions).toMatchObject({ reason: 'INVALID_REFRESH_TOKEN' });
   });
 });

@@ -235,7 +235,7 @@ describeInBrowser('the example web page in Chromium', () => {
     await expectSignedOut();
     expect(await page.locator('#status').textContent()).toBe('Signed out.');
     expect(await storedRefreshToken()).toBeNull();
-    const reused = await api.gql(REFRESH, { token: refreshToken });
+    const reused = await api.gql(REFRESH, { refreshToken: refreshToken! });
     expect(firstError(reused).extensions).toMatchObject({ reason: 'INVALID_REFRESH_TOKEN' });
     expect(pageErrors).toEqual([]);
   });

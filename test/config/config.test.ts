@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, loadDbServerConfig, parseDuration } from '../../src/config';
 import { publicJwk } from '../../src/config/keys';
-import { ecKeyPair, rsaKeyPair } from '../helpers/jws';
+import { ecKeyPair, rsaKeyPair } from '../helpers/tokens';
 
 const STRONG_SECRET = 'k'.repeat(32);
 

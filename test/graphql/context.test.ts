@@ -1,6 +1,13 @@
-import jwt from 'jsonwebtoken';
 import { LOGIN, ME, REFRESH, registerUser, type AuthPayload } from '../helpers/operations';
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../helpers/testServer';
+import { startTestServer, type TestServer } from '../helpers/testServer';
+import {
+  accessTokenClaims,
+  base64urlJson,
+  forgeAccessToken,
+  forgeJws,
+  hmacSigner,
+} from '../helpers/tokens';
+import { TEST_JWT_SECRET } from '../helpers/testServer';
 
 let api: TestServer;
 let session: AuthPayload;
@@ -14,24 +21,9 @@ afterAll(async () => {
   await api.close();
 });
 
-function base64url(value: object): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
 function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  return {
-    sub: session.user.id,
-    roles: ['USER'],
-    sid: 'session-id',
-    fresh: true,
-    jti: 'jti-1',
-    iss: 'graphql-jwt-auth',
-    aud: 'graphql-jwt-auth',
-    iat: now,
-    exp: now + 600,
-    ...overrides,
-  };
+  return accessTokenClaims({ sub: session.user.id, fresh: true, exp: now + 600, ...overrides });
 }
 
 function withoutExp(): Record<string, unknown> {
@@ -43,12 +35,9 @@ function withoutExp(): Record<string, unknown> {
 function sign(
   payload: Record<string, unknown>,
   header: Record<string, unknown> = {},
-  secret = TEST_JWT_SECRET,
+  secret?: string,
 ): string {
-  return jwt.sign(payload, secret, {
-    algorithm: 'HS256',
-    header: { alg: 'HS256', typ: 'at+jwt', ...header },
-  });
+  return forgeAccessToken(payload, { header, secret });
 }
 
 describe('bearer tokens on a guarded field', () => {
@@ -86,13 +75,13 @@ describe('bearer tokens on a guarded field', () => {
       'a tampered payload with the original signature',
       () => {
         const [header, , signature] = session.accessToken.split('.');
-        return `${header}.${base64url(claims({ roles: ['ADMIN'] }))}.${signature}`;
+        return `${header}.${base64urlJson(claims({ roles: ['ADMIN'] }))}.${signature}`;
       },
       'INVALID_TOKEN',
     ],
     [
       'alg none',
-      () => `${base64url({ alg: 'none', typ: 'at+jwt' })}.${base64url(claims())}.`,
+      () => `${base64urlJson({ alg: 'none', typ: 'at+jwt' })}.${base64urlJson(claims())}.`,
       'INVALID_TOKEN',
     ],
     ['a wrong issuer', () => sign(claims({ iss: 'someone-else' })), 'INVALID_TOKEN'],
@@ -103,10 +92,7 @@ describe('bearer tokens on a guarded field', () => {
     [
       'HS384 with our secret',
       () =>
-        jwt.sign(claims(), TEST_JWT_SECRET, {
-          algorithm: 'HS384',
-          header: { alg: 'HS384', typ: 'at+jwt' },
-        }),
+        forgeJws({ alg: 'HS384', typ: 'at+jwt' }, claims(), hmacSigner('sha384', TEST_JWT_SECRET)),
       'INVALID_TOKEN',
     ],
     ['an unknown role', () => sign(claims({ roles: ['ROOT'] })), 'INVALID_TOKEN'],
@@ -140,9 +126,9 @@ describe('bearer tokens on public fields', () => {
         exp: Math.floor(Date.now() / 1000) - 3600,
       }),
     );
-    const response = await api.gql<{ refreshToken: AuthPayload }>(
+    const response = await api.gql(
       REFRESH,
-      { token: session.refreshToken },
+      { refreshToken: session.refreshToken },
       { token: expired },
     );
     expect(response.body.errors).toBeUndefined();

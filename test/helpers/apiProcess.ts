@@ -1,11 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import {
-  postGraphQL,
-  TEST_JWT_SECRET,
-  type GraphQLResponse,
-  type RequestOptions,
-} from './testServer';
+import { postGraphQL, TEST_JWT_SECRET, type Gql } from './testServer';
 
 export { postGraphQL };
 
@@ -24,11 +19,7 @@ export interface ApiProcess {
   /** Everything the process wrote to stdout so far (its JSON log lines). */
   stdout(): string;
   stderr(): string;
-  gql<TData = Record<string, unknown>>(
-    query: string,
-    variables?: Record<string, unknown>,
-    options?: RequestOptions,
-  ): Promise<GraphQLResponse<TData>>;
+  gql: Gql;
   /** Sends `signal` and resolves with the exit code once the process is gone. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Resolves with the exit code when the process exits by itself. */

@@ -1,28 +1,18 @@
+import type { AuthPayloadFieldsFragment } from '../../client/generated/graphql';
+import { RegisterDocument } from '../../client/generated/graphql';
 import type { TestServer } from './testServer';
 
-export const AUTH_FIELDS = `
-  accessToken
-  refreshToken
-  tokenType
-  expiresIn
-  refreshTokenExpiresAt
-  user { id email name roles createdAt }
-`;
+// The operations tests send are the client's own (client/operations/*.graphql), typed by codegen,
+// so a schema change that breaks a frontend breaks these tests too.
+export {
+  LoginDocument as LOGIN,
+  LogoutDocument as LOGOUT,
+  MeDocument as ME,
+  RefreshTokenDocument as REFRESH,
+  RegisterDocument as REGISTER,
+} from '../../client/generated/graphql';
 
-export const REGISTER = `mutation Register($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`;
-export const LOGIN = `mutation Login($input: LoginInput!) { login(input: $input) { ${AUTH_FIELDS} } }`;
-export const REFRESH = `mutation Refresh($token: String!) { refreshToken(refreshToken: $token) { ${AUTH_FIELDS} } }`;
-export const LOGOUT = `mutation Logout($token: String!) { logout(refreshToken: $token) }`;
-export const ME = `query Me { me { id email name roles createdAt } }`;
-
-export interface AuthPayload {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: string;
-  expiresIn: number;
-  refreshTokenExpiresAt: string;
-  user: { id: string; email: string; name: string | null; roles: string[]; createdAt: string };
-}
+export type AuthPayload = AuthPayloadFieldsFragment;
 
 let counter = 0;
 
@@ -39,7 +29,7 @@ export async function registerUser(
   api: Pick<TestServer, 'gql'>,
   input: { email?: string; password?: string; name?: string } = {},
 ): Promise<AuthPayload> {
-  const response = await api.gql<{ register: AuthPayload }>(REGISTER, {
+  const response = await api.gql(RegisterDocument, {
     input: {
       email: input.email ?? uniqueEmail(),
       password: input.password ?? GOOD_PASSWORD,

@@ -1,28 +1,16 @@
-import {
-  AUTH_FIELDS,
-  GOOD_PASSWORD,
-  LOGIN,
-  REFRESH,
-  tokenClaims,
-  type AuthPayload,
-} from './operations';
+import type { SessionFieldsFragment } from '../../client/generated/graphql';
+import { GOOD_PASSWORD, LOGIN, REFRESH, tokenClaims, type AuthPayload } from './operations';
 import type { GraphQLResponse, TestServer } from './testServer';
 
-export const SESSIONS = `query Sessions { sessions { id createdAt lastUsedAt expiresAt userAgent ip current } }`;
-export const LOGOUT_ALL = `mutation LogoutAll { logoutAll }`;
-export const REVOKE_SESSION = `mutation RevokeSession($id: ID!) { revokeSession(id: $id) }`;
-export const CHANGE_PASSWORD = `mutation ChangePassword($currentPassword: String!, $newPassword: String!) { changePassword(currentPassword: $currentPassword, newPassword: $newPassword) { ${AUTH_FIELDS} } }`;
-export const DELETE_ACCOUNT = `mutation DeleteAccount($password: String!) { deleteAccount(password: $password) }`;
+export {
+  ChangePasswordDocument as CHANGE_PASSWORD,
+  DeleteAccountDocument as DELETE_ACCOUNT,
+  LogoutAllDocument as LOGOUT_ALL,
+  RevokeSessionDocument as REVOKE_SESSION,
+  SessionsDocument as SESSIONS,
+} from '../../client/generated/graphql';
 
-export interface SessionView {
-  id: string;
-  createdAt: string;
-  lastUsedAt: string;
-  expiresAt: string;
-  userAgent: string | null;
-  ip: string | null;
-  current: boolean;
-}
+export type SessionView = SessionFieldsFragment;
 
 /** Signs in once more (another device); fails the test on any error. */
 export async function loginAgain(
@@ -30,7 +18,7 @@ export async function loginAgain(
   email: string,
   options: { password?: string; userAgent?: string } = {},
 ): Promise<AuthPayload> {
-  const response = await api.gql<{ login: AuthPayload }>(
+  const response = await api.gql(
     LOGIN,
     { input: { email, password: options.password ?? GOOD_PASSWORD } },
     { headers: options.userAgent ? { 'user-agent': options.userAgent } : {} },
@@ -46,7 +34,7 @@ export function refresh(
   api: TestServer,
   token: string,
 ): Promise<GraphQLResponse<{ refreshToken: AuthPayload }>> {
-  return api.gql<{ refreshToken: AuthPayload }>(REFRESH, { token });
+  return api.gql(REFRESH, { refreshToken: token });
 }
 
 /** The `sid` claim of an access token: its session id. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { GraphQLSchema } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type GraphQLSchema } from 'graphql';
 import { loadConfig, type Config } from '../../src/config';
 import { connectDatabase, type Database } from '../../src/db/database';
 import type { LogStream } from '../../src/logging/logger';
@@ -21,6 +22,16 @@ export interface GraphQLResponse<TData = Record<string, unknown>> {
   };
 }
 
+/** An operation as a typed document from client/generated, or as text. */
+export type Operation<TData, TVariables> = string | TypedDocumentNode<TData, TVariables>;
+
+/** Sends a typed document (client/operations via codegen) or, for odd documents, a string. */
+export type Gql = <TData = Record<string, unknown>, TVariables = Record<string, unknown>>(
+  operation: Operation<TData, TVariables>,
+  variables?: TVariables,
+  options?: RequestOptions,
+) => Promise<GraphQLResponse<TData>>;
+
 export interface RequestOptions {
   token?: string;
   headers?: Record<string, string>;
@@ -31,11 +42,7 @@ export interface TestServer {
   config: Config;
   database: Database;
   server: AppServer;
-  gql<TData = Record<string, unknown>>(
-    query: string,
-    variables?: Record<string, unknown>,
-    options?: RequestOptions,
-  ): Promise<GraphQLResponse<TData>>;
+  gql: Gql;
   close(): Promise<void>;
 }
 
@@ -49,10 +56,10 @@ export interface TestServerOptions {
 }
 
 /** POSTs a GraphQL operation to `baseUrl`/graphql. */
-export async function postGraphQL<TData>(
+export async function postGraphQL<TData, TVariables = Record<string, unknown>>(
   baseUrl: string,
-  query: string,
-  variables?: Record<string, unknown>,
+  operation: Operation<TData, TVariables>,
+  variables?: TVariables,
   options: RequestOptions = {},
 ): Promise<GraphQLResponse<TData>> {
   const headers: Record<string, string> = {
@@ -63,7 +70,10 @@ export async function postGraphQL<TData>(
   const response = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',
     headers,
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({
+      query: typeof operation === 'string' ? operation : print(operation),
+      variables,
+    }),
   });
   return {
     status: response.status,
@@ -105,11 +115,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     config,
     database,
     server,
-    gql: <TData>(
-      query: string,
-      variables?: Record<string, unknown>,
-      requestOptions?: RequestOptions,
-    ) => postGraphQL<TData>(url, query, variables, requestOptions),
+    gql: (query, variables, requestOptions) => postGraphQL(url, query, variables, requestOptions),
     async close() {
       await server.close();
       if (!options.dbName) await database.connection.dropDatabase().catch(() => undefined);

@@ -1,3 +1,4 @@
+import { print } from 'graphql';
 import { sharedHashingPool } from '../../src/passwords/hashingPool';
 import {
   firstError,
@@ -26,7 +27,7 @@ function misspelledRequests(api: TestServer) {
       'mutation Roles($roles: [Role!]!) { setUserRoles(userId: "x", roles: $roles) { id } }',
       { roles: ['ADMN'] },
     ),
-    api.gql(LOGIN, { input: { emial: 'a@example.com', password: GOOD_PASSWORD } }),
+    api.gql(print(LOGIN), { input: { emial: 'a@example.com', password: GOOD_PASSWORD } }),
   ]);
 }
 
@@ -79,7 +80,7 @@ describe('request shape', () => {
   });
 
   it('answers a variable of the wrong type with HTTP 400 before running anything', async () => {
-    const response = await api.gql(LOGIN, { input: { email: 42, password: GOOD_PASSWORD } });
+    const response = await api.gql(print(LOGIN), { input: { email: 42, password: GOOD_PASSWORD } });
     expect(response.status).toBe(400);
     expect(response.body.data).toBeUndefined();
     expect(firstError(response).extensions).toEqual({ code: 'BAD_USER_INPUT' });
@@ -93,9 +94,9 @@ describe('request shape', () => {
     try {
       const operator = { $ne: null };
       const responses = [
-        await api.gql(LOGIN, { input: { email: operator, password: operator } }),
-        await api.gql(LOGIN, { input: { email: session.user.email, password: operator } }),
-        await api.gql(REFRESH, { token: { $gt: '' } }),
+        await api.gql(print(LOGIN), { input: { email: operator, password: operator } }),
+        await api.gql(print(LOGIN), { input: { email: session.user.email, password: operator } }),
+        await api.gql(print(REFRESH), { refreshToken: { $gt: '' } }),
       ];
       for (const response of responses) {
         expect(response.status).toBe(400);

@@ -9,11 +9,10 @@ import {
   REFRESH,
   registerUser,
   uniqueEmail,
-  type AuthPayload,
 } from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 
-const SET_ROLES = `mutation SetRoles($id: ID!, $roles: [Role!]!) { setUserRoles(userId: $id, roles: $roles) { id roles } }`;
+import { SetUserRolesDocument as SET_ROLES } from '../../client/generated/graphql';
 
 describe('createAuditLog', () => {
   it('writes events at info even when LOG_LEVEL hides info lines', () => {
@@ -82,7 +81,7 @@ describe('audit events of the auth flows', () => {
 
   it('writes login_succeeded with the session id', async () => {
     const user = await registerUser(api);
-    const response = await api.gql<{ login: AuthPayload }>(LOGIN, {
+    const response = await api.gql(LOGIN, {
       input: { email: user.user.email, password: GOOD_PASSWORD },
     });
     expect(response.body.data?.login).toBeTruthy();
@@ -97,8 +96,8 @@ describe('audit events of the auth flows', () => {
 
   it('writes refresh_token_reuse_detected when a rotated refresh token comes back', async () => {
     const user = await registerUser(api);
-    await api.gql(REFRESH, { token: user.refreshToken });
-    const replay = await api.gql(REFRESH, { token: user.refreshToken });
+    await api.gql(REFRESH, { refreshToken: user.refreshToken });
+    const replay = await api.gql(REFRESH, { refreshToken: user.refreshToken });
     expect(replay.body.errors?.[0]?.extensions?.reason).toBe('INVALID_REFRESH_TOKEN');
     expect(auditLinesOf(replay)).toEqual([
       expect.objectContaining({
@@ -111,7 +110,7 @@ describe('audit events of the auth flows', () => {
 
   it('writes session_revoked on logout', async () => {
     const user = await registerUser(api);
-    const response = await api.gql(LOGOUT, { token: user.refreshToken });
+    const response = await api.gql(LOGOUT, { refreshToken: user.refreshToken });
     expect(auditLinesOf(response)).toEqual([
       expect.objectContaining({ event: 'session_revoked', userId: user.user.id, reason: 'logout' }),
     ]);
@@ -120,13 +119,13 @@ describe('audit events of the auth flows', () => {
   it('writes roles_changed naming the administrator who did it', async () => {
     const admin = await registerUser(api);
     await api.database.models.User.updateOne({ _id: admin.user.id }, { roles: ['USER', 'ADMIN'] });
-    const login = await api.gql<{ login: AuthPayload }>(LOGIN, {
+    const login = await api.gql(LOGIN, {
       input: { email: admin.user.email, password: GOOD_PASSWORD },
     });
     const target = await registerUser(api);
     const response = await api.gql(
       SET_ROLES,
-      { id: target.user.id, roles: ['ADMIN'] },
+      { userId: target.user.id, roles: ['ADMIN'] },
       { token: login.body.data!.login.accessToken },
     );
     expect(auditLinesOf(response)).toEqual([

@@ -1,3 +1,4 @@
+import { print } from 'graphql';
 import { AUDIT_EVENTS } from '../../src/logging/audit';
 import {
   databaseUri,
@@ -5,15 +6,7 @@ import {
   startApiProcess,
   type ApiProcess,
 } from '../helpers/apiProcess';
-import {
-  GOOD_PASSWORD,
-  LOGIN,
-  LOGOUT,
-  ME,
-  REFRESH,
-  registerUser,
-  type AuthPayload,
-} from '../helpers/operations';
+import { GOOD_PASSWORD, LOGIN, LOGOUT, ME, REFRESH, registerUser } from '../helpers/operations';
 import { TEST_JWT_SECRET, uniqueDbName } from '../helpers/testServer';
 
 type LogLine = Record<string, unknown>;
@@ -32,25 +25,25 @@ describe('the log of a full register / login / refresh / logout run', () => {
     const user = await registerUser(api);
     secrets.push(user.accessToken, user.refreshToken);
     await api.gql(LOGIN, { input: { email: user.user.email, password: 'wrong-password-456' } });
-    const login = await api.gql<{ login: AuthPayload }>(LOGIN, {
+    const login = await api.gql(LOGIN, {
       input: { email: user.user.email, password: GOOD_PASSWORD },
     });
     const session = login.body.data!.login;
     secrets.push(session.accessToken, session.refreshToken);
     await api.gql(ME, undefined, { token: session.accessToken });
     await api.gql(ME, undefined, { token: `${session.accessToken}x` });
-    const refreshed = await api.gql<{ refreshToken: AuthPayload }>(REFRESH, {
-      token: session.refreshToken,
+    const refreshed = await api.gql(REFRESH, {
+      refreshToken: session.refreshToken,
     });
     secrets.push(
       refreshed.body.data!.refreshToken.accessToken,
       refreshed.body.data!.refreshToken.refreshToken,
     );
-    await api.gql(REFRESH, { token: session.refreshToken }); // reuse
-    await api.gql(LOGOUT, { token: user.refreshToken });
+    await api.gql(REFRESH, { refreshToken: session.refreshToken }); // reuse
+    await api.gql(LOGOUT, { refreshToken: user.refreshToken });
     // Variables in a GET query string, and a malformed body.
     await fetch(
-      `${api.url}/graphql?query=${encodeURIComponent(LOGIN)}&variables=${encodeURIComponent(
+      `${api.url}/graphql?query=${encodeURIComponent(print(LOGIN))}&variables=${encodeURIComponent(
         JSON.stringify({ input: { email: user.user.email, password: 'wrong-password-456' } }),
       )}`,
       { headers: { 'apollo-require-preflight': 'true' } },

@@ -48,7 +48,7 @@ async function waitForReady(timeoutMs: number): Promise<void> {
 }
 
 function login(email: string) {
-  return api.gql<{ login: AuthPayload }>(LOGIN, { input: { email, password: GOOD_PASSWORD } });
+  return api.gql(LOGIN, { input: { email, password: GOOD_PASSWORD } });
 }
 
 beforeAll(async () => {
@@ -115,8 +115,8 @@ describe('when the database goes away under a running API', () => {
 describe('when the API restarts', () => {
   it('keeps access tokens and unused refresh tokens working, and used ones dead', async () => {
     const first = await registerUser(api);
-    const rotated = await api.gql<{ refreshToken: AuthPayload }>(REFRESH, {
-      token: first.refreshToken,
+    const rotated = await api.gql(REFRESH, {
+      refreshToken: first.refreshToken,
     });
     const unused = rotated.body.data!.refreshToken;
     const other = await registerUser(api);
@@ -124,22 +124,22 @@ describe('when the API restarts', () => {
     expect(await api.stop('SIGTERM')).toBe(0);
     api = await startApi();
 
-    const me = await api.gql<{ me: { id: string } }>(ME, undefined, { token: first.accessToken });
+    const me = await api.gql(ME, undefined, { token: first.accessToken });
     expect(me.body.data?.me.id).toBe(first.user.id);
 
-    const refreshed = await api.gql<{ refreshToken: AuthPayload }>(REFRESH, {
-      token: unused.refreshToken,
+    const refreshed = await api.gql(REFRESH, {
+      refreshToken: unused.refreshToken,
     });
     expect(refreshed.body.data?.refreshToken.user.id).toBe(first.user.id);
 
-    const replayed = await api.gql(REFRESH, { token: first.refreshToken });
+    const replayed = await api.gql(REFRESH, { refreshToken: first.refreshToken });
     expect(replayed.body.errors?.[0]?.extensions).toMatchObject({
       code: 'UNAUTHENTICATED',
       reason: 'INVALID_REFRESH_TOKEN',
     });
 
-    const untouched = await api.gql<{ refreshToken: AuthPayload }>(REFRESH, {
-      token: other.refreshToken,
+    const untouched = await api.gql(REFRESH, {
+      refreshToken: other.refreshToken,
     });
     expect(untouched.body.data?.refreshToken.user.id).toBe(other.user.id);
   });

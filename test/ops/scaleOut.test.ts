@@ -1,19 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import {
-  firstError,
-  LOGIN,
-  ME,
-  REFRESH,
-  registerUser,
-  type AuthPayload,
-} from '../helpers/operations';
+import { firstError, LOGIN, ME, REFRESH, registerUser } from '../helpers/operations';
 import { LOGOUT_ALL, refresh } from '../helpers/sessions';
 import {
   startTestServer,
   TEST_JWT_SECRET,
   uniqueDbName,
   type GraphQLResponse,
+  type Gql,
+  postGraphQL,
   type TestServer,
 } from '../helpers/testServer';
 
@@ -78,11 +73,7 @@ describe('two API instances sharing one database', () => {
 
   it('honour a logoutAll made on the other instance', async () => {
     const session = await registerUser(east);
-    const response = await west.gql<{ logoutAll: number }>(
-      LOGOUT_ALL,
-      {},
-      { token: session.accessToken },
-    );
+    const response = await west.gql(LOGOUT_ALL, {}, { token: session.accessToken });
     expect(response.body).toEqual({ data: { logoutAll: 1 } });
     expect(firstError(await east.gql(ME, {}, { token: session.accessToken })).extensions).toEqual({
       code: 'UNAUTHENTICATED',
@@ -127,21 +118,7 @@ describe('an API instance in a separate process sharing the database', () => {
     });
   }
 
-  async function childGql<TData>(
-    query: string,
-    variables: Record<string, unknown>,
-  ): Promise<GraphQLResponse<TData>> {
-    const response = await fetch(`${childUrl}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (await response.json()) as GraphQLResponse<TData>['body'],
-    };
-  }
+  const childGql: Gql = (operation, variables) => postGraphQL(childUrl, operation, variables);
 
   beforeAll(async () => {
     local = await startTestServer({ dbName });
@@ -162,7 +139,7 @@ describe('an API instance in a separate process sharing the database', () => {
     const session = await registerUser(local);
     const rotated = (await refresh(local, session.refreshToken)).body.data!.refreshToken;
 
-    expectRefreshRefused(await childGql(REFRESH, { token: session.refreshToken }));
+    expectRefreshRefused(await childGql(REFRESH, { refreshToken: session.refreshToken }));
     expectRefreshRefused(await refresh(local, rotated.refreshToken));
 
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -173,21 +150,21 @@ describe('an API instance in a separate process sharing the database', () => {
   });
 
   it('catches a token rotated in the other process and replayed in this one', async () => {
-    const login = await childGql<{ login: AuthPayload }>(LOGIN, {
+    const login = await childGql(LOGIN, {
       input: {
         email: (await registerUser(local)).user.email,
         password: 'correct horse battery staple',
       },
     });
     const session = login.body.data!.login;
-    const rotated = await childGql<{ refreshToken: AuthPayload }>(REFRESH, {
-      token: session.refreshToken,
+    const rotated = await childGql(REFRESH, {
+      refreshToken: session.refreshToken,
     });
     expect(rotated.body.errors).toBeUndefined();
 
     expectRefreshRefused(await refresh(local, session.refreshToken));
     expectRefreshRefused(
-      await childGql(REFRESH, { token: rotated.body.data!.refreshToken.refreshToken }),
+      await childGql(REFRESH, { refreshToken: rotated.body.data!.refreshToken.refreshToken }),
     );
   });
 });

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { databaseUri, killApiProcesses, startApiProcess } from '../helpers/apiProcess';
-import { GOOD_PASSWORD, LOGIN, registerUser, type AuthPayload } from '../helpers/operations';
+import { GOOD_PASSWORD, LOGIN, registerUser } from '../helpers/operations';
 import { uniqueDbName } from '../helpers/testServer';
 
 afterAll(() => {
@@ -34,7 +34,7 @@ describe('shutdown on SIGTERM', () => {
     const user = await registerUser(api);
     const hashTime = Date.now() - started;
 
-    const login = api.gql<{ login: AuthPayload }>(LOGIN, {
+    const login = api.gql(LOGIN, {
       input: { email: user.user.email, password: GOOD_PASSWORD },
     });
     await new Promise((resolve) => setTimeout(resolve, Math.min(300, hashTime / 3)));

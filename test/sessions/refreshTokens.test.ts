@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 async function refresh(token: string) {
-  return api.gql<{ refreshToken: AuthPayload }>(REFRESH, { token });
+  return api.gql(REFRESH, { refreshToken: token });
 }
 
 function expectInvalidRefreshToken(response: Awaited<ReturnType<typeof refresh>>): void {
@@ -110,15 +110,15 @@ describe('refreshToken', () => {
 describe('logout', () => {
   it('revokes the session of the token and answers true, also when repeated', async () => {
     const session = await registerUser(api);
-    const first = await api.gql<{ logout: boolean }>(LOGOUT, { token: session.refreshToken });
+    const first = await api.gql(LOGOUT, { refreshToken: session.refreshToken });
     expect(first.body).toEqual({ data: { logout: true } });
     expectInvalidRefreshToken(await refresh(session.refreshToken));
-    const again = await api.gql<{ logout: boolean }>(LOGOUT, { token: session.refreshToken });
+    const again = await api.gql(LOGOUT, { refreshToken: session.refreshToken });
     expect(again.body).toEqual({ data: { logout: true } });
   });
 
   it('answers true for a token that never existed', async () => {
-    const response = await api.gql<{ logout: boolean }>(LOGOUT, { token: 'B'.repeat(43) });
+    const response = await api.gql(LOGOUT, { refreshToken: 'B'.repeat(43) });
     expect(response.body).toEqual({ data: { logout: true } });
   });
 
@@ -129,7 +129,7 @@ describe('logout', () => {
       `mutation($input: LoginInput!) { login(input: $input) { refreshToken } }`,
       { input: { email: session.user.email, password: 'correct horse battery staple' } },
     );
-    await api.gql(LOGOUT, { token: other.refreshToken });
+    await api.gql(LOGOUT, { refreshToken: other.refreshToken });
     const stillWorks = await refresh(secondDevice.body.data!.login.refreshToken);
     expect(stillWorks.body.errors).toBeUndefined();
   });
@@ -153,8 +153,8 @@ describe('the absolute session lifetime', () => {
     expect(deadline).toBeGreaterThan(before);
     expect(deadline).toBeLessThanOrEqual(Date.now() + 2000);
 
-    const rotated = await shortLived.gql<{ refreshToken: AuthPayload }>(REFRESH, {
-      token: session.refreshToken,
+    const rotated = await shortLived.gql(REFRESH, {
+      refreshToken: session.refreshToken,
     });
     expect(rotated.body.errors).toBeUndefined();
     const successor = rotated.body.data!.refreshToken;
@@ -162,7 +162,7 @@ describe('the absolute session lifetime', () => {
     expect(successor.refreshTokenExpiresAt).toBe(session.refreshTokenExpiresAt);
 
     await new Promise((resolve) => setTimeout(resolve, deadline - Date.now() + 100));
-    const late = await shortLived.gql(REFRESH, { token: successor.refreshToken });
+    const late = await shortLived.gql(REFRESH, { refreshToken: successor.refreshToken });
     expect(firstError(late)).toMatchObject({
       extensions: { code: 'UNAUTHENTICATED', reason: 'INVALID_REFRESH_TOKEN' },
     });
@@ -172,7 +172,7 @@ describe('the absolute session lifetime', () => {
     const session = await registerUser(shortLived);
     await new Promise((resolve) => setTimeout(resolve, 2100));
     const again = await loginAgain(shortLived, session.user.email);
-    const next = await shortLived.gql(REFRESH, { token: again.refreshToken });
+    const next = await shortLived.gql(REFRESH, { refreshToken: again.refreshToken });
     expect(next.body.errors).toBeUndefined();
   });
 });

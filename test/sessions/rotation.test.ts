@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ecKeyPair, jwsHeader, type TestKeyPair } from '../helpers/jws';
+import { ecKeyPair, jwsHeader, type TestKeyPair } from '../helpers/tokens';
 import { ME, registerUser, type AuthPayload } from '../helpers/operations';
 import { startTestServer, uniqueDbName, type TestServer } from '../helpers/testServer';
 
@@ -26,7 +26,7 @@ function writeKey(name: string, text: string): string {
 }
 
 async function reasonFor(api: TestServer, token: string): Promise<unknown> {
-  const response = await api.gql<{ me: { id: string } }>(ME, {}, { token });
+  const response = await api.gql(ME, {}, { token });
   if (!response.body.errors) return response.body.data?.me.id ? 'OK' : 'NO DATA';
   return response.body.errors[0]?.extensions?.reason;
 }

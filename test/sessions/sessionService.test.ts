@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 async function sessionsOf(token: string): Promise<SessionView[]> {
-  const response = await api.gql<{ sessions: SessionView[] }>(SESSIONS, {}, { token });
+  const response = await api.gql(SESSIONS, {}, { token });
   expect(response.body.errors).toBeUndefined();
   return response.body.data!.sessions;
 }
@@ -81,7 +81,7 @@ describe('sessions', () => {
   it('leaves out sessions that were logged out', async () => {
     const first = await registerUser(api);
     const second = await loginAgain(api, first.user.email);
-    await api.gql(LOGOUT, { token: first.refreshToken });
+    await api.gql(LOGOUT, { refreshToken: first.refreshToken });
     expect((await sessionsOf(second.accessToken)).map((s) => s.id)).toEqual([
       sessionIdOf(second.accessToken),
     ]);
@@ -96,7 +96,7 @@ describe('access tokens of revoked sessions', () => {
   it('stop working for me once the session is logged out, while other sessions keep working', async () => {
     const first = await registerUser(api);
     const second = await loginAgain(api, first.user.email);
-    await api.gql(LOGOUT, { token: first.refreshToken });
+    await api.gql(LOGOUT, { refreshToken: first.refreshToken });
 
     expectUnauthenticated(
       await api.gql(ME, {}, { token: first.accessToken }),
@@ -125,11 +125,7 @@ describe('logoutAll', () => {
     const third = await loginAgain(api, first.user.email);
     const bystander = await registerUser(api);
 
-    const response = await api.gql<{ logoutAll: number }>(
-      LOGOUT_ALL,
-      {},
-      { token: second.accessToken },
-    );
+    const response = await api.gql(LOGOUT_ALL, {}, { token: second.accessToken });
     expect(response.body).toEqual({ data: { logoutAll: 3 } });
 
     for (const session of [first, second, third]) {
@@ -146,12 +142,8 @@ describe('logoutAll', () => {
   it('does not count sessions that had already ended', async () => {
     const first = await registerUser(api);
     const second = await loginAgain(api, first.user.email);
-    await api.gql(LOGOUT, { token: first.refreshToken });
-    const response = await api.gql<{ logoutAll: number }>(
-      LOGOUT_ALL,
-      {},
-      { token: second.accessToken },
-    );
+    await api.gql(LOGOUT, { refreshToken: first.refreshToken });
+    const response = await api.gql(LOGOUT_ALL, {}, { token: second.accessToken });
     expect(response.body).toEqual({ data: { logoutAll: 1 } });
   });
 
@@ -169,7 +161,7 @@ describe('logoutAll', () => {
 
 describe('revokeSession', () => {
   async function revoke(token: string, id: string) {
-    return api.gql<{ revokeSession: boolean }>(REVOKE_SESSION, { id }, { token });
+    return api.gql(REVOKE_SESSION, { id }, { token });
   }
 
   it('revokes another session of the caller and leaves the current one alone', async () => {

@@ -40,14 +40,14 @@ describe('purging stale refresh tokens', () => {
     const active = await registerUser(api);
     const rotated = (await refresh(api, active.refreshToken)).body.data!.refreshToken;
     const loggedOut = await loginAgain(api, active.user.email);
-    await api.gql(LOGOUT, { token: loggedOut.refreshToken });
+    await api.gql(LOGOUT, { refreshToken: loggedOut.refreshToken });
     const expired = await loginAgain(api, active.user.email);
     await RefreshToken.updateMany(
       { familyId: sessionIdOf(expired.accessToken) },
       { $set: { expiresAt: new Date(Date.now() - 1000) } },
     );
     const revokedLongAgo = await loginAgain(api, active.user.email);
-    await api.gql(LOGOUT, { token: revokedLongAgo.refreshToken });
+    await api.gql(LOGOUT, { refreshToken: revokedLongAgo.refreshToken });
     await RefreshToken.updateMany(
       { familyId: sessionIdOf(revokedLongAgo.accessToken) },
       { $set: { revokedAt: new Date(Date.now() - REVOKED_TOKEN_RETENTION_MS - 1000) } },
@@ -71,7 +71,7 @@ describe('purging stale refresh tokens', () => {
 
   it('removes revoked tokens once the retention has passed', async () => {
     const session = await registerUser(api);
-    await api.gql(LOGOUT, { token: session.refreshToken });
+    await api.gql(LOGOUT, { refreshToken: session.refreshToken });
     const purge = purgeOf(api.database);
     await purge.run();
     expect(await tokensOfSession(session.accessToken)).toHaveLength(1);
@@ -83,7 +83,7 @@ describe('purging stale refresh tokens', () => {
     const { User } = api.database.models;
     const session = await registerUser(api);
     const other = await loginAgain(api, session.user.email);
-    await api.gql(LOGOUT, { token: session.refreshToken });
+    await api.gql(LOGOUT, { refreshToken: session.refreshToken });
     const purge = purgeOf(api.database);
 
     await purge.run();

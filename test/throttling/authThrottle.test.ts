@@ -28,11 +28,7 @@ function rotatingForwardedFor(): Record<string, string> {
 }
 
 function login(api: TestServer, email: string, password: string): Promise<LoginResponse> {
-  return api.gql<{ login: AuthPayload }>(
-    LOGIN,
-    { input: { email, password } },
-    { headers: rotatingForwardedFor() },
-  );
+  return api.gql(LOGIN, { input: { email, password } }, { headers: rotatingForwardedFor() });
 }
 
 async function failLogins(api: TestServer, email: string, count: number): Promise<void> {
@@ -302,7 +298,7 @@ describe('throttling per client IP', () => {
     try {
       const session = await registerUser(api);
       await login(api, session.user.email, GOOD_PASSWORD);
-      await api.gql(REFRESH, { token: session.refreshToken });
+      await api.gql(REFRESH, { refreshToken: session.refreshToken });
       const register = await api.gql(REGISTER, {
         input: { email: uniqueEmail(), password: GOOD_PASSWORD },
       });
@@ -310,7 +306,7 @@ describe('throttling per client IP', () => {
       expect(register.headers.get('retry-after')).toBe(
         String(firstError(register).extensions?.retryAfter),
       );
-      const refresh = await api.gql(REFRESH, { token: session.refreshToken });
+      const refresh = await api.gql(REFRESH, { refreshToken: session.refreshToken });
       expect(firstError(refresh).extensions?.code).toBe('RATE_LIMITED');
     } finally {
       await api.close();
@@ -328,7 +324,7 @@ describe('throttling per client IP', () => {
       expect(firstError(await attempt('203.0.113.7')).extensions?.code).toBe('RATE_LIMITED');
       expect(firstError(await attempt('203.0.113.8')).extensions?.code).toBe('UNAUTHENTICATED');
 
-      const session = await api.gql<{ register: AuthPayload }>(
+      const session = await api.gql(
         REGISTER,
         { input: { email: uniqueEmail('proxied'), password: GOOD_PASSWORD } },
         from('203.0.113.9'),

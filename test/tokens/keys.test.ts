@@ -12,7 +12,7 @@ import {
   publicJwk,
   verificationKeySet,
 } from '../../src/config/keys';
-import { ecKeyPair, jwsHeader, rsaKeyPair } from '../helpers/jws';
+import { ecKeyPair, jwsHeader, rsaKeyPair } from '../helpers/tokens';
 import { ME, registerUser } from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 

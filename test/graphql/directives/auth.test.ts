@@ -1,7 +1,7 @@
-import jwt from 'jsonwebtoken';
 import { loadTypeDefs, buildGuardedSchema } from '../../../src/graphql/schema';
 import { DateTime } from '../../../src/graphql/resolvers/DateTime';
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../../helpers/testServer';
+import { startTestServer, type TestServer } from '../../helpers/testServer';
+import { accessTokenClaims, forgeAccessToken } from '../../helpers/tokens';
 
 // A schema of its own: every combination of type-level and field-level guards.
 const testTypeDefs = /* GraphQL */ `
@@ -60,15 +60,7 @@ type Caller = 'anonymous' | 'user' | 'user-fresh' | 'admin' | 'admin-fresh';
 function tokenFor(caller: Caller): string | undefined {
   if (caller === 'anonymous') return undefined;
   const roles = caller.startsWith('admin') ? ['USER', 'ADMIN'] : ['USER'];
-  return jwt.sign({ roles, sid: 's1', fresh: caller.endsWith('fresh') }, TEST_JWT_SECRET, {
-    algorithm: 'HS256',
-    header: { alg: 'HS256', typ: 'at+jwt' },
-    subject: '000000000000000000000001',
-    issuer: 'graphql-jwt-auth',
-    audience: 'graphql-jwt-auth',
-    expiresIn: 60,
-    jwtid: 'j',
-  });
+  return forgeAccessToken(accessTokenClaims({ roles, sid: 's1', fresh: caller.endsWith('fresh') }));
 }
 
 const ALLOW = 'allow';

@@ -1,5 +1,7 @@
 import { getIntrospectionQuery } from 'graphql';
-import { AUTH_FIELDS, firstError, GOOD_PASSWORD, uniqueEmail } from '../../helpers/operations';
+import { print } from 'graphql';
+import { AuthPayloadFieldsFragmentDoc } from '../../../client/generated/graphql';
+import { firstError, GOOD_PASSWORD, uniqueEmail } from '../../helpers/operations';
 import { startTestServer, type TestServer } from '../../helpers/testServer';
 
 let api: TestServer;
@@ -91,7 +93,7 @@ describe('GraphQL document limits', () => {
     const cheap = await startTestServer({ env: { GRAPHQL_MAX_COST: '20' } });
     try {
       const response = await cheap.gql(
-        `mutation { ${registerField('costly').replace('accessToken', AUTH_FIELDS)} }`,
+        `mutation { ${registerField('costly').replace('accessToken', '...AuthPayloadFields')} } ${print(AuthPayloadFieldsFragmentDoc)}`,
       );
       expectRefusedBeforeExecution(
         response,

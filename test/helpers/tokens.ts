@@ -1,4 +1,5 @@
 import { createHmac, generateKeyPairSync, sign, constants, type KeyObject } from 'node:crypto';
+import { TEST_JWT_SECRET } from './testServer';
 
 /** A key pair with its PEM forms, for configuring a server or forging tokens. */
 export interface TestKeyPair {
@@ -67,4 +68,40 @@ export function jwsHeader(token: string): Record<string, unknown> {
     string,
     unknown
   >;
+}
+
+/** The claims of a valid access token from the test server (HS256, TEST_JWT_SECRET), overridable. */
+export function accessTokenClaims(
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    sub: '000000000000000000000001',
+    roles: ['USER'],
+    sid: 'session-id',
+    fresh: false,
+    jti: 'jti-1',
+    iss: 'graphql-jwt-auth',
+    aud: 'graphql-jwt-auth',
+    iat: now,
+    exp: now + 60,
+    ...overrides,
+  };
+}
+
+/**
+ * The one way tests forge an access token: the given claims (see accessTokenClaims), signed with
+ * HS256 and the test secret unless `secret` or `header` say otherwise. A claim set to undefined is
+ * left out.
+ */
+export function forgeAccessToken(
+  claims: Record<string, unknown>,
+  options: { header?: Record<string, unknown>; secret?: string } = {},
+): string {
+  const payload = Object.fromEntries(Object.entries(claims).filter(([, v]) => v !== undefined));
+  return forgeJws(
+    { alg: 'HS256', typ: 'at+jwt', ...options.header },
+    payload,
+    hmacSigner('sha256', options.secret ?? TEST_JWT_SECRET),
+  );
 }
