@@ -25,6 +25,8 @@ export interface ServerOptions {
   readonly logStream?: LogStream;
   /** Time between purges of stale refresh tokens (default 10 minutes). */
   readonly tokenPurgeIntervalMs?: number;
+  /** Time a client has to send a whole request, headers and body (default 30 s). */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface AppServer {
@@ -42,6 +44,9 @@ export interface AppServer {
 // Node refuses request headers over 16 KB with a bare 431. A little more room lets an oversized
 // bearer token reach the token check, which refuses it by length with a normal GraphQL answer.
 const MAX_HEADER_BYTES = 128 * 1024;
+// A client that trickles its request ties up a connection; Node's default is five minutes, and
+// a GraphQL request has no reason to take more than a few seconds to arrive (docs/security.md).
+const REQUEST_TIMEOUT_MS = 30_000;
 
 function logStreamFor(config: Config, options: ServerOptions): LogStream | undefined {
   if (options.logStream) return options.logStream;
@@ -60,6 +65,7 @@ function logStreamFor(config: Config, options: ServerOptions): LogStream | undef
  */
 export async function createServer(config: Config, options: ServerOptions): Promise<AppServer> {
   const { database } = options;
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
     logger: loggerOptions(options.logLevel ?? config.logLevel, logStreamFor(config, options)),
     // One line per request, written by registerRequestLogging, instead of Fastify's two.
@@ -68,7 +74,14 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     bodyLimit: config.bodyLimit,
     // Only then does X-Forwarded-For decide request.ip, and so the per-IP throttle.
     trustProxy: fastifyTrustProxy(config.trustProxy),
-    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    http: {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      // Node looks for late requests only this often (30 s by default), and only enforces the
+      // request timeout when the headers timeout (60 s by default) is not longer.
+      connectionsCheckingInterval: Math.min(5000, Math.ceil(requestTimeout / 4)),
+      headersTimeout: requestTimeout,
+    },
+    requestTimeout,
   });
   const services = createServices(config, database.models, {
     audit: createAuditLog(app.log),

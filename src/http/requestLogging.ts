@@ -14,7 +14,7 @@ export function registerRequestLogging(app: FastifyInstance): void {
   const scopes = new WeakMap<FastifyRequest, RequestScope>();
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
-    const scope: RequestScope = { requestId: request.id };
+    const scope: RequestScope = { requestId: request.id, clientAddress: request.ip };
     scopes.set(request, scope);
     runInRequestScope(scope, done);
   });

@@ -4,6 +4,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface RequestScope {
   /** The request id, also sent back in the `x-request-id` response header. */
   readonly requestId: string;
+  /** The client's address as the server sees it (after TRUST_PROXY); what hashing is charged to. */
+  readonly clientAddress?: string;
   /** The signed-in caller, once the bearer token has been verified. */
   actorId?: string;
   /** The GraphQL operation name, once Apollo has resolved it. */

@@ -1,5 +1,8 @@
+import { isIPv6 } from 'node:net';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { RateLimitedError } from '../errors';
+import { currentRequestScope } from '../logging/requestScope';
 
 /** bcrypt, run off the event loop in worker threads. */
 export interface HashingPool {
@@ -12,6 +15,10 @@ export interface HashingPoolOptions {
   readonly size?: number;
   /** Nice value of the hashing threads (Linux only), default 10. */
   readonly nice?: number;
+  /** Most jobs one client address may have queued or running at once; default 4. */
+  readonly perClientLimit?: number;
+  /** Most jobs of all request-serving clients at once; default 16 per thread. */
+  readonly globalLimit?: number;
 }
 
 type Job =
@@ -22,6 +29,8 @@ type Reply = { readonly value: string | boolean } | { readonly error: string };
 
 interface Pending {
   readonly job: Job;
+  /** Whose request this hash serves ('' outside a request: start-up, the CLI, scripts). */
+  readonly owner: string;
   resolve(value: string | boolean): void;
   reject(error: Error): void;
 }
@@ -30,6 +39,8 @@ interface PoolWorker {
   readonly worker: Worker;
   /** Sent to the worker and not yet answered, oldest first (a worker answers in order). */
   readonly jobs: Pending[];
+  /** When the job at the head of `jobs` started. */
+  headStartedAt: number;
 }
 
 // Hashing threads yield the CPU to request handling: with every core busy hashing, a read still
@@ -39,6 +50,27 @@ const DEFAULT_NICE = 10;
 // Each worker holds its next job while it hashes, so it never waits for the event loop to hand
 // it one between hashes.
 const JOBS_PER_WORKER = 2;
+
+const DEFAULT_PER_CLIENT_LIMIT = 4;
+const DEFAULT_GLOBAL_LIMIT_PER_THREAD = 16;
+
+/**
+ * The address a hash is charged to: the request's client, with IPv6 grouped by /64 (one customer
+ * line holds a whole /64, so per-address shares would be free for the asking).
+ */
+export function hashingOwnerOf(address: string | undefined): string {
+  if (!address) return '';
+  if (!isIPv6(address)) return address;
+  if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
+  const [head = '', tail] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => parseInt(group || '0', 16).toString(16))
+    .join(':')}::/64`;
+}
 
 // Plain JavaScript evaluated in the worker, so it runs the same from `dist/` and under ts-jest.
 const WORKER_SOURCE = `
@@ -71,10 +103,42 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
   const nice = process.platform === 'linux' ? (options.nice ?? DEFAULT_NICE) : 0;
   const bcryptPath = require.resolve('bcrypt');
   const workers = new Set<PoolWorker>();
-  const queue: Pending[] = [];
+  const perClientLimit = Math.max(1, options.perClientLimit ?? DEFAULT_PER_CLIENT_LIMIT);
+  const globalLimit = Math.max(1, options.globalLimit ?? DEFAULT_GLOBAL_LIMIT_PER_THREAD * size);
+  // Waiting jobs per owner, served round-robin (docs/security.md, "Password hashing under load"):
+  // an address that floods the pool waits behind its own jobs, never in front of everyone's.
+  const waiting = new Map<string, Pending[]>();
+  // Queued or running jobs per owner, and in all (request-serving owners only).
+  const held = new Map<string, number>();
+  let heldTotal = 0;
+  // Recent milliseconds per job, to tell a refused client when to come back.
+  let averageJobMs = 100;
+
+  function release(pending: Pending): void {
+    if (!pending.owner) return;
+    const count = (held.get(pending.owner) ?? 1) - 1;
+    if (count === 0) held.delete(pending.owner);
+    else held.set(pending.owner, count);
+    heldTotal -= 1;
+  }
+
+  function nextWaiting(): Pending | undefined {
+    for (const [owner, jobs] of waiting) {
+      const pending = jobs.shift();
+      waiting.delete(owner);
+      // Back of the line: the next job goes to another owner if one is waiting.
+      if (jobs.length > 0) waiting.set(owner, jobs);
+      if (pending) return pending;
+    }
+    return undefined;
+  }
 
   function settle(entry: PoolWorker, reply: Reply): void {
     const pending = entry.jobs.shift();
+    const now = Date.now();
+    averageJobMs = 0.8 * averageJobMs + 0.2 * (now - entry.headStartedAt);
+    entry.headStartedAt = now;
+    if (pending) release(pending);
     if (entry.jobs.length === 0) entry.worker.unref();
     if (pending && 'error' in reply) pending.reject(new Error(reply.error));
     else if (pending && 'value' in reply) pending.resolve(reply.value);
@@ -83,13 +147,16 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
 
   function retire(entry: PoolWorker, error: Error): void {
     workers.delete(entry);
-    for (const pending of entry.jobs.splice(0)) pending.reject(error);
+    for (const pending of entry.jobs.splice(0)) {
+      release(pending);
+      pending.reject(error);
+    }
     dispatch();
   }
 
   function spawn(): PoolWorker {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptPath, nice } });
-    const entry: PoolWorker = { worker, jobs: [] };
+    const entry: PoolWorker = { worker, jobs: [], headStartedAt: 0 };
     worker.on('message', (reply: Reply) => settle(entry, reply));
     worker.on('error', (error) => retire(entry, error));
     worker.on('exit', (code) => retire(entry, new Error(`hashing worker exited with ${code}`)));
@@ -110,20 +177,44 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
   }
 
   function dispatch(): void {
-    while (queue.length > 0) {
+    while (waiting.size > 0) {
       const entry = pickWorker();
       if (!entry) return;
-      const pending = queue.shift() as Pending;
+      const pending = nextWaiting();
+      if (!pending) return;
       // Referenced while busy: a pending hash keeps the process alive like any other I/O.
-      if (entry.jobs.length === 0) entry.worker.ref();
+      if (entry.jobs.length === 0) {
+        entry.worker.ref();
+        entry.headStartedAt = Date.now();
+      }
       entry.jobs.push(pending);
       entry.worker.postMessage(pending.job);
     }
   }
 
+  /** Seconds until the queue ahead of a refused job has likely drained. */
+  function retryAfterSeconds(ahead: number): number {
+    return Math.max(1, Math.ceil((ahead * averageJobMs) / size / 1000));
+  }
+
   function run<T extends string | boolean>(job: Job): Promise<T> {
+    const owner = hashingOwnerOf(currentRequestScope()?.clientAddress);
+    if (owner) {
+      const own = held.get(owner) ?? 0;
+      // Shed at once: waiting would only hold the connection and delay everyone else.
+      if (own >= perClientLimit)
+        return Promise.reject(new RateLimitedError(retryAfterSeconds(own)));
+      if (heldTotal >= globalLimit) {
+        return Promise.reject(new RateLimitedError(retryAfterSeconds(heldTotal)));
+      }
+      held.set(owner, own + 1);
+      heldTotal += 1;
+    }
     return new Promise<T>((resolve, reject) => {
-      queue.push({ job, resolve: (value) => resolve(value as T), reject });
+      const pending: Pending = { job, owner, resolve: (value) => resolve(value as T), reject };
+      const jobs = waiting.get(owner);
+      if (jobs) jobs.push(pending);
+      else waiting.set(owner, [pending]);
       dispatch();
     });
   }

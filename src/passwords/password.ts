@@ -56,7 +56,17 @@ export function createPasswordHasher(
   cost: number,
   pool: HashingPool = sharedHashingPool(),
 ): PasswordHasher {
+  // Built now, at the configured cost, so the first unknown-email login costs what later ones do.
+  // A failure is forgotten, not cached: the next caller builds it again.
   let dummyHash: Promise<string> | undefined;
+  const buildDummyHash = (): Promise<string> => {
+    const building = pool.hash(randomBytes(32).toString('base64url'), cost);
+    building.catch(() => {
+      if (dummyHash === building) dummyHash = undefined;
+    });
+    return building;
+  };
+  dummyHash = buildDummyHash();
   const tooLong = (password: string): boolean =>
     Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES;
   return {
@@ -67,7 +77,7 @@ export function createPasswordHasher(
       return matches && !tooLong(password);
     },
     async verifyAgainstDummy(password) {
-      dummyHash ??= pool.hash(randomBytes(32).toString('base64url'), cost);
+      dummyHash ??= buildDummyHash();
       await pool.compare(password, await dummyHash);
       return false;
     },

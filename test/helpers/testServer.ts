@@ -53,6 +53,8 @@ export interface TestServerOptions {
   dbName?: string;
   /** Receives the server's JSON log lines (at info level); no logging when omitted. */
   logStream?: LogStream;
+  /** Time a client has to send a whole request (the server's default otherwise). */
+  requestTimeoutMs?: number;
 }
 
 /** POSTs a GraphQL operation to `baseUrl`/graphql. */
@@ -107,6 +109,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     schema: options.schema,
     logLevel: options.logStream ? 'info' : 'silent',
     logStream: options.logStream,
+    requestTimeoutMs: options.requestTimeoutMs,
   });
   const url = await server.listen(0, '127.0.0.1');
 

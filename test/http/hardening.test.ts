@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { print } from 'graphql';
 import { sharedHashingPool } from '../../src/passwords/hashingPool';
 import {
@@ -273,6 +274,32 @@ describe('in production', () => {
     } finally {
       logged.mockRestore();
       await broken.server.close();
+    }
+  });
+});
+
+describe('slow clients', () => {
+  it('answers 408 and closes a connection whose request does not arrive in time', async () => {
+    const slow = await startTestServer({ requestTimeoutMs: 1000 });
+    try {
+      const { port, hostname } = new URL(slow.url);
+      const started = Date.now();
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), hostname, () => {
+          // The headers promise a body that never comes.
+          socket.write(
+            'POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{',
+          );
+        });
+        let received = '';
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await slow.close();
     }
   });
 });

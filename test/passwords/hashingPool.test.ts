@@ -3,7 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import bcrypt from 'bcrypt';
-import { createHashingPool } from '../../src/passwords/hashingPool';
+import { RateLimitedError } from '../../src/errors';
+import { runInRequestScope } from '../../src/logging/requestScope';
+import { createHashingPool, hashingOwnerOf } from '../../src/passwords/hashingPool';
 
 const execFileAsync = promisify(execFile);
 
@@ -80,5 +82,77 @@ describe('createHashingPool', () => {
       { timeout: 20_000 },
     );
     expect(stdout.trim()).toBe('$2b$04$');
+  });
+});
+
+describe('fair shares under load', () => {
+  const inScopeOf = <T>(clientAddress: string, fn: () => Promise<T>): Promise<T> =>
+    runInRequestScope({ requestId: clientAddress, clientAddress }, fn);
+
+  it('refuses jobs past one address’s share at once, with a time to come back', async () => {
+    const pool = createHashingPool({ size: 1, perClientLimit: 3 });
+    const flood = Array.from({ length: 10 }, () =>
+      inScopeOf('192.0.2.1', () => pool.hash('flood password', 4)).then(
+        () => 'hashed',
+        (error: unknown) => error,
+      ),
+    );
+    const outcomes = await Promise.all(flood);
+    expect(outcomes.filter((outcome) => outcome === 'hashed')).toHaveLength(3);
+    const refused = outcomes.filter((outcome) => outcome instanceof RateLimitedError);
+    expect(refused).toHaveLength(7);
+    expect((refused[0] as RateLimitedError).retryAfter).toBeGreaterThanOrEqual(1);
+    // The share is free again once the jobs are done.
+    await expect(inScopeOf('192.0.2.1', () => pool.hash('later', 4))).resolves.toMatch(/^\$2b/);
+  });
+
+  it('serves a second address next, not after the first address’s whole queue', async () => {
+    const pool = createHashingPool({ size: 1, perClientLimit: 8 });
+    const order: string[] = [];
+    const flood = Array.from({ length: 8 }, (_, i) =>
+      inScopeOf('192.0.2.1', () => pool.hash(`flood ${i}`, 8)).then(() => order.push('flood')),
+    );
+    const other = inScopeOf('198.51.100.7', () => pool.hash('other', 8)).then(() =>
+      order.push('other'),
+    );
+    await Promise.all([...flood, other]);
+    // One job runs and one waits in the worker when the other address arrives; it goes next.
+    expect(order.indexOf('other')).toBeLessThanOrEqual(3);
+  });
+
+  it('caps all request-serving jobs together', async () => {
+    const pool = createHashingPool({ size: 1, perClientLimit: 4, globalLimit: 5 });
+    const outcomes = await Promise.all(
+      ['192.0.2.1', '192.0.2.2', '192.0.2.3'].flatMap((address) =>
+        Array.from({ length: 3 }, () =>
+          inScopeOf(address, () => pool.hash('x', 4)).then(
+            () => 'hashed',
+            (error: unknown) => (error instanceof RateLimitedError ? 'refused' : error),
+          ),
+        ),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'hashed')).toHaveLength(5);
+    expect(outcomes.filter((outcome) => outcome === 'refused')).toHaveLength(4);
+  });
+
+  it('never refuses work outside a request (start-up, the CLI)', async () => {
+    const pool = createHashingPool({ size: 1, perClientLimit: 1, globalLimit: 1 });
+    const hashes = await Promise.all(Array.from({ length: 4 }, () => pool.hash('x', 4)));
+    expect(hashes).toHaveLength(4);
+  });
+});
+
+describe('hashingOwnerOf', () => {
+  it.each([
+    ['203.0.113.9', '203.0.113.9'],
+    ['::ffff:203.0.113.9', '203.0.113.9'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2::99', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002:ffff::1', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+  ])('charges %s to %s', (address, owner) => {
+    expect(hashingOwnerOf(address)).toBe(owner);
   });
 });
