@@ -17,6 +17,7 @@ export function assertPasswordPolicy(
   field = 'password',
   minLength = MIN_PASSWORD_LENGTH,
 ): void {
+  password = normalisePassword(password);
   if ([...password].length < minLength) {
     throw new UserInputError(
       'WEAK_PASSWORD',
@@ -38,6 +39,14 @@ export function assertPasswordPolicy(
       'This password is too common and easy to guess. Please choose another.',
     );
   }
+}
+
+/**
+ * The form a password is hashed and compared in: Unicode NFC (NIST SP 800-63B §5.1.1.2), so that
+ * "é" typed as one code point or as "e" plus a combining accent is the same password.
+ */
+export function normalisePassword(password: string): string {
+  return password.normalize('NFC');
 }
 
 export interface PasswordHasher {
@@ -70,15 +79,22 @@ export function createPasswordHasher(
   const tooLong = (password: string): boolean =>
     Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES;
   return {
-    hash: (password) => pool.hash(password, cost),
+    hash: (password) => pool.hash(normalisePassword(password), cost),
     async verify(password, hash) {
+      const normalised = normalisePassword(password);
       // A longer input would be truncated to 72 bytes and could match a stored prefix.
-      const matches = await pool.compare(password, hash);
-      return matches && !tooLong(password);
+      if (await pool.compare(normalised, hash)) return !tooLong(normalised);
+      // Hashes stored before passwords were normalised hold the bytes as typed.
+      if (normalised === password) return false;
+      return (await pool.compare(password, hash)) && !tooLong(password);
     },
     async verifyAgainstDummy(password) {
       dummyHash ??= buildDummyHash();
-      await pool.compare(password, await dummyHash);
+      const normalised = normalisePassword(password);
+      const dummy = await dummyHash;
+      await pool.compare(normalised, dummy);
+      // As many comparisons as verify() makes for a wrong password, so timing tells nothing.
+      if (normalised !== password) await pool.compare(password, dummy);
       return false;
     },
   };

@@ -1,5 +1,7 @@
 import { isCommonPassword, loadCommonPasswords } from '../../src/passwords/commonPasswords';
-import { firstError, GOOD_PASSWORD, REGISTER, uniqueEmail } from '../helpers/operations';
+import { createPasswordHasher } from '../../src/passwords/password';
+import { sharedHashingPool } from '../../src/passwords/hashingPool';
+import { firstError, GOOD_PASSWORD, LOGIN, REGISTER, uniqueEmail } from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 
 describe('the bundled common-password list', () => {
@@ -93,5 +95,42 @@ describe('register password policy', () => {
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe('Unicode passwords', () => {
+  let api: TestServer;
+
+  beforeAll(async () => {
+    api = await startTestServer();
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  // "Crème brûlée 2024" with precomposed letters (NFC) and with combining accents (NFD).
+  const composed = 'Cr\u00e8me br\u00fbl\u00e9e 2024';
+  const decomposed = composed.normalize('NFD');
+
+  it('treats two encodings of one password as the same password', async () => {
+    expect(decomposed).not.toBe(composed);
+    const registered = await api.gql(REGISTER, {
+      input: { email: uniqueEmail('nfc'), password: decomposed },
+    });
+    expect(registered.body.errors).toBeUndefined();
+    const email = registered.body.data!.register.user.email;
+    const login = await api.gql(LOGIN, { input: { email, password: composed } });
+    expect(login.body.errors).toBeUndefined();
+    const wrong = await api.gql(LOGIN, { input: { email, password: `${composed}!` } });
+    expect(firstError(wrong).extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('still accepts a hash stored before normalisation, from the bytes as typed', async () => {
+    const hasher = createPasswordHasher(4);
+    const legacy = await sharedHashingPool().hash(decomposed, 4);
+    expect(await hasher.verify(decomposed, legacy)).toBe(true);
+    expect(await hasher.verify(composed, legacy)).toBe(false);
+    expect(await hasher.verify(composed, await hasher.hash(decomposed))).toBe(true);
   });
 });
