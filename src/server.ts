@@ -10,7 +10,7 @@ import { registerJwks } from './http/jwks';
 import { registerProbes } from './http/probes';
 import { REQUEST_ID_HEADER, requestIdFrom } from './http/requestId';
 import { registerRequestLogging } from './http/requestLogging';
-import { fastifyTrustProxy } from './http/trustProxy';
+import { fastifyTrustProxy, registerForwardedForWarning } from './http/trustProxy';
 import { createAuditLog } from './logging/audit';
 import { loggerOptions, prettyLogStream, wantsPrettyLogs, type LogStream } from './logging/logger';
 import { createServices, type Services } from './services';
@@ -104,6 +104,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     done(null, payload);
   });
   registerRequestLogging(app);
+  registerForwardedForWarning(app, config.trustProxy);
   await registerCors(app, config.corsOrigins);
   registerProbes(app, database);
   registerJwks(app, config.jwt);

@@ -160,7 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxCost: readInt(env, 'GRAPHQL_MAX_COST', 1000, 1, 1_000_000_000),
     },
     bodyLimit: readInt(env, 'BODY_LIMIT', 100 * 1024, 1024, 100 * 1024 * 1024),
-    trustProxy: readTrustProxy(env),
+    trustProxy: readTrustProxy(env, isProduction),
     corsOrigins: readCorsOrigins(env, isProduction),
     passwordMinLength: readInt(env, 'PASSWORD_MIN_LENGTH', 8, 8, 64),
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),

@@ -17,11 +17,22 @@ function isAddressOrRange(entry: string): boolean {
   return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
 }
 
-export function readTrustProxy(env: Env): TrustProxy {
+export function readTrustProxy(env: Env, isProduction: boolean): TrustProxy {
   const raw = env.TRUST_PROXY?.trim();
   if (raw === undefined || raw === '') return false;
   if (/^\d+$/.test(raw)) return readInt(env, 'TRUST_PROXY', 0, 0, 100);
-  if (/^(true|false|yes|no|on|off)$/i.test(raw)) return readBool(env, 'TRUST_PROXY', false);
+  if (/^(true|false|yes|no|on|off)$/i.test(raw)) {
+    const trustAll = readBool(env, 'TRUST_PROXY', false);
+    // With `true` the left-most X-Forwarded-For entry decides, and a client writes that one
+    // itself: every per-IP limit would be the client's to choose (docs/security.md).
+    if (trustAll && isProduction) {
+      throw new ConfigError(
+        'TRUST_PROXY',
+        'must not be true in production: any client could choose its own address. Set the number of proxies in front (1 for one) or their addresses/CIDR ranges',
+      );
+    }
+    return trustAll;
+  }
   const entries = raw.split(',').map((entry) => entry.trim().toLowerCase());
   const bad = entries.find((entry) => !isAddressOrRange(entry));
   if (bad !== undefined) {

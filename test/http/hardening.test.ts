@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { captureLogs } from '../helpers/logCapture';
 import { print } from 'graphql';
 import { sharedHashingPool } from '../../src/passwords/hashingPool';
 import {
@@ -300,6 +301,43 @@ describe('slow clients', () => {
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       await slow.close();
+    }
+  });
+});
+
+describe('X-Forwarded-For without TRUST_PROXY', () => {
+  it('is ignored, and a private peer sending it gets one warning in the log', async () => {
+    const logs = captureLogs();
+    const behindProxy = await startTestServer({ logStream: logs.stream });
+    try {
+      const headers = { 'x-forwarded-for': '203.0.113.50' };
+      await behindProxy.gql('{ __typename }', {}, { headers });
+      await behindProxy.gql('{ __typename }', {}, { headers });
+      const warnings = logs
+        .lines()
+        .filter((line) => String(line.msg).includes('X-Forwarded-For from a private address'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({ level: 40, peer: '127.0.0.1' });
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
+  it('says nothing once TRUST_PROXY is set', async () => {
+    const logs = captureLogs();
+    const configured = await startTestServer({
+      logStream: logs.stream,
+      env: { TRUST_PROXY: 'loopback' },
+    });
+    try {
+      await configured.gql(
+        '{ __typename }',
+        {},
+        { headers: { 'x-forwarded-for': '203.0.113.50' } },
+      );
+      expect(logs.text()).not.toContain('X-Forwarded-For from a private address');
+    } finally {
+      await configured.close();
     }
   });
 });

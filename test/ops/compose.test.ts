@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
+import { loadConfig } from '../../src/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -76,6 +77,21 @@ describe('docker-compose.yml', () => {
       MONGODB_URI: expect.stringMatching(/^mongodb:\/\/mongo:27017\//) as unknown,
     });
     expect(api.ports).toEqual([expect.stringMatching(/:4000:4000$|^4000:4000$/)]);
+  });
+
+  it('trusts exactly the one proxy in front, never any X-Forwarded-For', () => {
+    const trust = compose.services.api!.environment?.TRUST_PROXY ?? '';
+    // A hop count (or a CIDR list) a user may override in .env; never `true`.
+    expect(trust).toBe('${TRUST_PROXY:-1}');
+    const effective = trust.replace(/^\$\{TRUST_PROXY:-(.*)\}$/, '$1');
+    expect(
+      loadConfig({
+        NODE_ENV: 'production',
+        MONGODB_URI: 'mongodb://mongo:27017/app',
+        JWT_SECRET: 'k9'.repeat(24),
+        TRUST_PROXY: effective,
+      }).trustProxy,
+    ).toBe(1);
   });
 
   it('passes dclint', async () => {
