@@ -12,7 +12,13 @@ import { REQUEST_ID_HEADER, requestIdFrom } from './http/requestId';
 import { registerRequestLogging } from './http/requestLogging';
 import { fastifyTrustProxy, registerForwardedForWarning } from './http/trustProxy';
 import { createAuditLog } from './logging/audit';
-import { loggerOptions, prettyLogStream, wantsPrettyLogs, type LogStream } from './logging/logger';
+import {
+  loggerOptions,
+  prettyLogStream,
+  boundedLogStream,
+  wantsPrettyLogs,
+  type LogStream,
+} from './logging/logger';
 import { createServices, type Services } from './services';
 
 export interface ServerOptions {
@@ -55,7 +61,9 @@ function logStreamFor(config: Config, options: ServerOptions): LogStream | undef
     isProduction: config.isProduction,
     isTerminal,
   });
-  return pretty ? prettyLogStream() : undefined;
+  // Never pino's default synchronous stdout: a log collector that stops reading would stop the
+  // process with it (docs/operations.md).
+  return (pretty ? prettyLogStream() : undefined) ?? boundedLogStream();
 }
 
 /**

@@ -4,6 +4,10 @@ import type { DevDatabase } from '../embedded/devDatabase';
 import { createServer } from '../server';
 import { loadDotEnv } from './loadDotEnv';
 
+// Time past SHUTDOWN_TIMEOUT for closing the database and the embedded server after requests in
+// flight were given theirs.
+const SHUTDOWN_GRACE_MS = 2000;
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -54,6 +58,12 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    // The deadline holds whatever is still waiting (a close, the database, a log write): past
+    // it the process ends with 1, the sign that it had to cut (docs/operations.md).
+    setTimeout(() => {
+      process.stderr.write('shutdown deadline passed: exiting without waiting any longer\n');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS);
     log.info({ signal, deadlineMs: config.shutdownTimeoutMs }, 'shutting down');
     let clean = false;
     try {

@@ -47,6 +47,57 @@ export interface EventLogger {
   warn(fields: object, message: string): void;
 }
 
+/** Default bound of the lines waiting for stdout to take them. */
+export const LOG_BUFFER_BYTES = 4 * 1024 * 1024;
+
+interface Writable {
+  readonly writableLength: number;
+  write(chunk: string): boolean;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
+/**
+ * Lines to `out` (stdout) without ever blocking the process on it, and without unbounded memory:
+ * when a log collector stops reading, lines wait in memory up to `maxBytes`, then are dropped and
+ * counted, and one line says how many once the collector reads again (docs/operations.md). A
+ * synchronous write would stop the event loop, and with it shutdown, until someone reads.
+ */
+export function boundedLogStream(
+  out: Writable = process.stdout,
+  maxBytes = LOG_BUFFER_BYTES,
+): LogStream & { dropped(): number } {
+  let dropped = 0;
+  let droppedTotal = 0;
+  let waitingForDrain = false;
+  const reportDropped = (): void => {
+    waitingForDrain = false;
+    if (dropped === 0) return;
+    const line = JSON.stringify({
+      level: 40,
+      time: Date.now(),
+      msg: 'log lines dropped: the log output was not being read',
+      dropped,
+    });
+    dropped = 0;
+    out.write(`${line}\n`);
+  };
+  return {
+    write(line: string) {
+      if (out.writableLength + line.length > maxBytes) {
+        dropped += 1;
+        droppedTotal += 1;
+        if (!waitingForDrain) {
+          waitingForDrain = true;
+          out.once('drain', reportDropped);
+        }
+        return;
+      }
+      out.write(line);
+    },
+    dropped: () => droppedTotal,
+  };
+}
+
 /** Decides whether lines are written for people: `auto` means a developer's terminal. */
 export function wantsPrettyLogs(
   format: LogFormat,
@@ -72,7 +123,7 @@ export function prettyLogStream(destination?: LogStream): LogStream | undefined 
       translateTime: 'HH:MM:ss.l',
       ignore: 'pid,hostname',
     });
-    const out = destination ?? process.stdout;
+    const out = destination ?? boundedLogStream();
     return {
       write(line: string) {
         out.write(format(line));

@@ -1,5 +1,12 @@
+import { spawn } from 'node:child_process';
 import Fastify from 'fastify';
-import { loggerOptions, pathOf, prettyLogStream, wantsPrettyLogs } from '../../src/logging/logger';
+import {
+  boundedLogStream,
+  loggerOptions,
+  pathOf,
+  prettyLogStream,
+  wantsPrettyLogs,
+} from '../../src/logging/logger';
 import { captureLogs } from '../helpers/logCapture';
 
 describe('loggerOptions', () => {
@@ -76,5 +83,55 @@ describe('prettyLogStream', () => {
     expect(text).toContain('INFO');
     expect(text).toContain('hello there');
     expect(text).not.toContain('"msg"');
+  });
+});
+
+describe('boundedLogStream', () => {
+  it('keeps at most the bound waiting on an unread pipe, and counts what it drops', async () => {
+    // A real pipe whose reader never reads.
+    const reader = spawn('sleep', ['30'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      const pipe = reader.stdin!;
+      pipe.on('error', () => undefined);
+      const bound = 256 * 1024;
+      const stream = boundedLogStream(pipe, bound);
+      const line = `${JSON.stringify({ level: 30, msg: 'x'.repeat(500) })}\n`;
+      for (let i = 0; i < 20_000; i += 1) stream.write(line);
+      expect(pipe.writableLength).toBeLessThanOrEqual(bound);
+      // 10 MB were logged; the pipe holds 64 KiB and the buffer the bound, the rest is counted.
+      expect(stream.dropped()).toBeGreaterThan(15_000);
+    } finally {
+      reader.kill('SIGKILL');
+    }
+  });
+
+  it('says how many lines it dropped once the output is read again', () => {
+    let drain: (() => void) | undefined;
+    const written: string[] = [];
+    let pending = 0;
+    const out = {
+      get writableLength() {
+        return pending;
+      },
+      write(chunk: string) {
+        written.push(chunk);
+        pending += chunk.length;
+        return false;
+      },
+      once(_event: 'drain', listener: () => void) {
+        drain = listener;
+      },
+    };
+    const stream = boundedLogStream(out, 100);
+    stream.write('a'.repeat(60));
+    stream.write('b'.repeat(60));
+    stream.write('c'.repeat(60));
+    expect(written).toEqual(['a'.repeat(60)]);
+    pending = 0;
+    drain?.();
+    expect(JSON.parse(written[1]!)).toMatchObject({ level: 40, dropped: 2 });
+    pending = 0;
+    stream.write('d');
+    expect(written[2]).toBe('d');
   });
 });
