@@ -1,8 +1,9 @@
 import { readJwtConfig, type JwtConfig } from './jwt';
 import { readCorsOrigins, readTrustProxy, type TrustProxy } from './network';
 import {
-  ConfigError,
+  collectConfigErrors,
   deepFreeze,
+  invalid,
   readBool,
   readChoice,
   readDuration,
@@ -114,24 +115,28 @@ export interface DbServerConfig {
 }
 
 /**
- * Reads and validates the environment once. Throws a {@link ConfigError} naming the first bad
+ * Reads and validates the environment once. Throws one {@link ConfigError} naming every bad
  * variable; the returned object is deeply frozen.
  */
 export function loadConfig(env: Env = process.env): Config {
+  return collectConfigErrors(() => readConfig(env));
+}
+
+function readConfig(env: Env): Config {
   const nodeEnv = readChoice(env, 'NODE_ENV', NODE_ENVS, 'development');
   const isProduction = nodeEnv === 'production';
   const mongodbUri = env.MONGODB_URI?.trim() || undefined;
   if (isProduction && !mongodbUri) {
-    throw new ConfigError('MONGODB_URI', 'is required in production (no embedded database there)');
+    invalid('MONGODB_URI', 'is required in production (no embedded database there)', undefined);
   }
   if (mongodbUri && !/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
-    throw new ConfigError('MONGODB_URI', 'must start with mongodb:// or mongodb+srv://');
+    invalid('MONGODB_URI', 'must start with mongodb:// or mongodb+srv://', undefined);
   }
   const refreshTokenTtl = readDuration(env, 'REFRESH_TOKEN_TTL', '30d');
   const sessionMaxAge = readDuration(env, 'SESSION_MAX_AGE', '90d');
   const bcryptCost = readInt(env, 'BCRYPT_COST', 12, 4, 31);
   if (isProduction && bcryptCost < 10) {
-    throw new ConfigError('BCRYPT_COST', 'must be at least 10 in production');
+    invalid('BCRYPT_COST', 'must be at least 10 in production', bcryptCost);
   }
   return deepFreeze({
     nodeEnv,
@@ -171,6 +176,10 @@ export function loadConfig(env: Env = process.env): Config {
 
 /** Reads the settings of `npm run db`. */
 export function loadDbServerConfig(env: Env = process.env): DbServerConfig {
+  return collectConfigErrors(() => readDbServerConfig(env));
+}
+
+function readDbServerConfig(env: Env): DbServerConfig {
   return deepFreeze({
     port: readInt(env, 'DB_PORT', 27017, 1, 65535),
     dataDir: readText(env, 'DB_DATA_DIR', '.data/db'),

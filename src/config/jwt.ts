@@ -8,7 +8,7 @@ import {
   type SigningKey,
   type VerificationKey,
 } from './keys';
-import { ConfigError, readChoice, readDuration, readText, type Env } from './readers';
+import { ConfigError, invalid, readChoice, readDuration, readText, type Env } from './readers';
 
 /** Signing algorithms on the allowlist; exactly one is active per deployment. */
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
@@ -105,25 +105,35 @@ export function readJwtConfig(env: Env, isProduction: boolean): JwtConfig {
   }
   for (const variable of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEYS']) {
     if (env[variable]?.trim()) {
-      throw new ConfigError(variable, 'is set, but JWT_ALGORITHM is HS256; use RS256 or ES256');
+      invalid(variable, 'is set, but JWT_ALGORITHM is HS256; use RS256 or ES256', undefined);
     }
   }
   const rawSecret = env.JWT_SECRET;
   let secret: string;
   let secretIsEphemeral = false;
   if (rawSecret === undefined || rawSecret === '') {
-    if (isProduction)
-      throw new ConfigError('JWT_SECRET', 'is required in production (at least 32 bytes)');
+    if (isProduction) {
+      invalid('JWT_SECRET', 'is required in production (at least 32 bytes)', '');
+    }
     // Development only: tokens die with the process, which is the safe failure mode.
     secret = randomBytes(48).toString('base64url');
     secretIsEphemeral = true;
   } else {
     secret = rawSecret;
-    if (isProduction && Buffer.byteLength(secret, 'utf8') < 32) {
-      throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes in production');
-    }
-    if (isProduction && PLACEHOLDER_SECRETS.has(secret.toLowerCase())) {
-      throw new ConfigError('JWT_SECRET', 'is a well-known placeholder; generate a random secret');
+    // In every environment: a weak secret set on purpose in development tends to travel to
+    // production with the rest of the file (docs/keys.md).
+    if (PLACEHOLDER_SECRETS.has(secret.trim().toLowerCase())) {
+      invalid(
+        'JWT_SECRET',
+        'is a well-known placeholder; generate a random secret: openssl rand -base64 48',
+        '',
+      );
+    } else if (Buffer.byteLength(secret, 'utf8') < 32) {
+      invalid(
+        'JWT_SECRET',
+        'must be at least 32 bytes; generate one with: openssl rand -base64 48',
+        '',
+      );
     }
   }
   return { ...common, secret, secretIsEphemeral, signingKey: undefined, verificationKeys: [] };

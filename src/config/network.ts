@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError, readBool, readInt, type Env } from './readers';
+import { invalid, readBool, readInt, type Env } from './readers';
 
 /** Which proxies may set X-Forwarded-For: none, any, a hop count, or addresses/CIDR ranges. */
 export type TrustProxy = boolean | number | readonly string[];
@@ -26,9 +26,10 @@ export function readTrustProxy(env: Env, isProduction: boolean): TrustProxy {
     // With `true` the left-most X-Forwarded-For entry decides, and a client writes that one
     // itself: every per-IP limit would be the client's to choose (docs/security.md).
     if (trustAll && isProduction) {
-      throw new ConfigError(
+      return invalid(
         'TRUST_PROXY',
         'must not be true in production: any client could choose its own address. Set the number of proxies in front (1 for one) or their addresses/CIDR ranges',
+        false,
       );
     }
     return trustAll;
@@ -36,9 +37,10 @@ export function readTrustProxy(env: Env, isProduction: boolean): TrustProxy {
   const entries = raw.split(',').map((entry) => entry.trim().toLowerCase());
   const bad = entries.find((entry) => !isAddressOrRange(entry));
   if (bad !== undefined) {
-    throw new ConfigError(
+    return invalid(
       'TRUST_PROXY',
-      `must be true, false, a hop count, or addresses/CIDR ranges separated by commas (got "${bad}")`,
+      `must be false, a hop count, or addresses/CIDR ranges separated by commas (got "${bad}")`,
+      false,
     );
   }
   return entries;
@@ -59,9 +61,10 @@ export function readCorsOrigins(env: Env, isProduction: boolean): readonly strin
   return raw.split(',').map((entry) => {
     const origin = entry.trim().toLowerCase().replace(/\/$/, '');
     if (!ORIGIN_PATTERN.test(origin)) {
-      throw new ConfigError(
+      return invalid(
         'CORS_ORIGINS',
         `must list origins such as https://app.example.com or http://localhost:* separated by commas (got "${entry.trim()}")`,
+        origin,
       );
     }
     return origin;

@@ -339,3 +339,47 @@ describe('operations settings', () => {
     expect(() => loadConfig(env)).toThrow(variable);
   });
 });
+
+describe('configuration errors', () => {
+  it('reports every invalid variable at once, in one message', () => {
+    let caught: unknown;
+    try {
+      loadConfig({
+        NODE_ENV: 'production',
+        MONGODB_URI: 'mongodb://db:27017/app',
+        BCRYPT_COST: '4',
+        JWT_SECRET: 'short',
+        PORT: 'eighty',
+        CORS_ORIGINS: '*',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const error = caught as ConfigError;
+    expect(error.problems).toHaveLength(4);
+    for (const variable of ['BCRYPT_COST', 'JWT_SECRET', 'PORT', 'CORS_ORIGINS']) {
+      expect(error.message).toContain(`- ${variable} `);
+    }
+  });
+
+  it.each(['development', 'test', 'production'])(
+    'refuses a short or well-known JWT_SECRET in %s',
+    (nodeEnv) => {
+      const env = { NODE_ENV: nodeEnv, MONGODB_URI: 'mongodb://db:27017/app' };
+      expect(() => loadConfig({ ...env, JWT_SECRET: 'x'.repeat(31) })).toThrow(
+        /JWT_SECRET must be at least 32 bytes/,
+      );
+      expect(() =>
+        loadConfig({ ...env, JWT_SECRET: 'replace-me-with-at-least-32-random-bytes' }),
+      ).toThrow(/JWT_SECRET is a well-known placeholder/);
+      expect(loadConfig({ ...env, JWT_SECRET: STRONG_SECRET }).jwt.secret).toBe(STRONG_SECRET);
+    },
+  );
+
+  it('still lets development start without JWT_SECRET, on a key of its own', () => {
+    const config = loadConfig({ NODE_ENV: 'development' });
+    expect(config.jwt.secretIsEphemeral).toBe(true);
+    expect(Buffer.byteLength(config.jwt.secret)).toBeGreaterThanOrEqual(32);
+  });
+});

@@ -88,3 +88,21 @@ describe('.env.example', () => {
     expect(loadDbServerConfig(defaults)).toEqual(loadDbServerConfig({}));
   });
 });
+
+describe('docs/configuration.md', () => {
+  /** The variable names in the first column of the documentation's tables. */
+  async function documentedVariables(): Promise<string[]> {
+    const text = await readFile(path.join(ROOT, 'docs/configuration.md'), 'utf8');
+    const firstCells = [...text.matchAll(/^\|([^|]*)\|/gm)].map((match) => match[1]!);
+    return firstCells.flatMap((cell) =>
+      [...cell.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((match) => match[1]!),
+    );
+  }
+
+  it('documents exactly the variables src/config/ reads', async () => {
+    const documented = new Set(await documentedVariables());
+    const read = new Set(await configVariables());
+    expect([...read].filter((name) => !documented.has(name))).toEqual([]);
+    expect([...documented].filter((name) => !read.has(name))).toEqual([]);
+  });
+});
