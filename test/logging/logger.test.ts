@@ -87,11 +87,11 @@ describe('prettyLogStream', () => {
 });
 
 describe('boundedLogStream', () => {
-  it('keeps at most the bound waiting on an unread pipe, and counts what it drops', async () => {
+  it('keeps at most the bound waiting on an unread pipe, and counts what it drops', () => {
     // A real pipe whose reader never reads.
     const reader = spawn('sleep', ['30'], { stdio: ['pipe', 'ignore', 'ignore'] });
     try {
-      const pipe = reader.stdin!;
+      const pipe = reader.stdin;
       pipe.on('error', () => undefined);
       const bound = 256 * 1024;
       const stream = boundedLogStream(pipe, bound);
