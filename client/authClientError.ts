@@ -28,7 +28,6 @@ export type AuthErrorReason =
   | 'INVALID_ID'
   | 'INVALID_ARGUMENT'
   | 'NOT_FOUND'
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   | (string & {});
 
 /**
