@@ -78,6 +78,15 @@ describe('docker-compose.yml', () => {
     expect(api.ports).toEqual([expect.stringMatching(/:4000:4000$|^4000:4000$/)]);
   });
 
+  it("runs Mailpit as the API's SMTP server, its web inbox on loopback port 8025", () => {
+    const mailpit = compose.services.mailpit!;
+    expect(mailpit.image).toMatch(/^axllent\/mailpit(:|$)/);
+    expect(mailpit.ports).toEqual(['127.0.0.1:8025:8025']);
+    const api = compose.services.api!;
+    expect(api.environment?.SMTP_URL).toBe('smtp://mailpit:1025');
+    expect(api.depends_on).toHaveProperty('mailpit');
+  });
+
   it('passes dclint', async () => {
     const dclint = path.join(ROOT, 'node_modules/.bin/dclint');
     await expect(
