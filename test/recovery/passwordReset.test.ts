@@ -179,6 +179,19 @@ describe('reset tokens', () => {
     });
   });
 
+  it('work once even when used twice at the same moment', async () => {
+    const user = await registerUser(api);
+    const token = await resetTokenFor(user.user.email);
+    const results = await Promise.all([
+      resetPassword(api, token, 'first concurrent passphrase'),
+      resetPassword(api, token, 'second concurrent passphrase'),
+    ]);
+    const succeeded = results.filter((response) => response.body.data?.resetPassword);
+    expect(succeeded).toHaveLength(1);
+    const failed = results.find((response) => !response.body.data?.resetPassword)!;
+    expect(firstError(failed).extensions).toMatchObject({ reason: 'INVALID_RESET_TOKEN' });
+  });
+
   it('are voided by a newer request', async () => {
     const user = await registerUser(api);
     const older = await resetTokenFor(user.user.email, 1);
