@@ -6,6 +6,10 @@ import {
   LogoutDocument,
   RefreshTokenDocument,
   RegisterDocument,
+  RequestEmailVerificationDocument,
+  RequestPasswordResetDocument,
+  ResetPasswordDocument,
+  VerifyEmailDocument,
   type AuthPayloadFieldsFragment,
   type LoginInput,
   type RegisterInput,
@@ -50,6 +54,23 @@ export interface AuthClient {
     document: TypedDocumentNode<TResult, TVariables>,
     ...variables: VariablesArgument<TVariables>
   ): Promise<TResult>;
+  /**
+   * Asks for a password reset mail. Resolves to true for any well-formed address: the API does
+   * not say whether an account has it (docs/recovery.md).
+   */
+  requestPasswordReset(email: string): Promise<boolean>;
+  /**
+   * Sets a new password with the token of a reset link; the API ends every session and this
+   * client is signed in to a new one. Rejects with INVALID_RESET_TOKEN for a bad link.
+   */
+  resetPassword(token: string, newPassword: string): Promise<UserFieldsFragment>;
+  /** Asks for a new verification mail for the signed-in user's address. */
+  requestEmailVerification(): Promise<boolean>;
+  /**
+   * Confirms an address with the token of a verification link; needs no sign-in. Rejects with
+   * INVALID_VERIFICATION_TOKEN for a bad link.
+   */
+  verifyEmail(token: string): Promise<UserFieldsFragment>;
   /** Changes the password; the API ends every session and this client continues in a new one. */
   changePassword(currentPassword: string, newPassword: string): Promise<UserFieldsFragment>;
   /**
@@ -192,6 +213,22 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       return accept(data.login);
     },
     request: (document, ...[variables]) => request(document, variables),
+    async requestPasswordReset(email) {
+      const data = await postGraphQL(fetchFn, url, RequestPasswordResetDocument, { email });
+      return data.requestPasswordReset;
+    },
+    async resetPassword(token, newPassword) {
+      const data = await postGraphQL(fetchFn, url, ResetPasswordDocument, { token, newPassword });
+      return accept(data.resetPassword);
+    },
+    async requestEmailVerification() {
+      const data = await request(RequestEmailVerificationDocument, {});
+      return data.requestEmailVerification;
+    },
+    async verifyEmail(token) {
+      const data = await postGraphQL(fetchFn, url, VerifyEmailDocument, { token });
+      return data.verifyEmail;
+    },
     async changePassword(currentPassword, newPassword) {
       const data = await request(ChangePasswordDocument, { currentPassword, newPassword });
       return accept(data.changePassword);

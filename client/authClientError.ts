@@ -6,13 +6,38 @@ export interface GraphQLErrorEntry {
 }
 
 /**
+ * The `extensions.reason` values of the API (docs/api.md, "Errors"). Any other string may still
+ * arrive from a newer server, hence the open end.
+ */
+export type AuthErrorReason =
+  | 'MISSING_TOKEN'
+  | 'INVALID_TOKEN'
+  | 'TOKEN_EXPIRED'
+  | 'INVALID_CREDENTIALS'
+  | 'INVALID_REFRESH_TOKEN'
+  | 'INVALID_RESET_TOKEN'
+  | 'INVALID_VERIFICATION_TOKEN'
+  | 'MISSING_ROLE'
+  | 'FRESH_TOKEN_REQUIRED'
+  | 'EMAIL_NOT_VERIFIED'
+  | 'EMAIL_TAKEN'
+  | 'INVALID_EMAIL'
+  | 'WEAK_PASSWORD'
+  | 'PASSWORD_TOO_LONG'
+  | 'INVALID_NAME'
+  | 'INVALID_ID'
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | (string & {});
+
+/**
  * Why a call failed. `code` and `reason` are the API's `extensions.code` and `extensions.reason`
- * (for example `UNAUTHENTICATED` / `INVALID_REFRESH_TOKEN`, `BAD_USER_INPUT` / `EMAIL_TAKEN`), or
+ * (for example `UNAUTHENTICATED` / `INVALID_RESET_TOKEN`, `FORBIDDEN` / `EMAIL_NOT_VERIFIED`), or
  * `NETWORK_ERROR` / `BAD_RESPONSE` when no GraphQL answer arrived.
  */
 export class AuthClientError extends Error {
   readonly code: string;
-  readonly reason: string | undefined;
+  readonly reason: AuthErrorReason | undefined;
   /** The input field a `BAD_USER_INPUT` error is about, when the API names one. */
   readonly field: string | undefined;
   /** HTTP status of the response, when there was one. */

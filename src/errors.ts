@@ -19,10 +19,12 @@ export type AuthenticationReason =
   | 'INVALID_TOKEN'
   | 'TOKEN_EXPIRED'
   | 'INVALID_CREDENTIALS'
-  | 'INVALID_REFRESH_TOKEN';
+  | 'INVALID_REFRESH_TOKEN'
+  | 'INVALID_RESET_TOKEN'
+  | 'INVALID_VERIFICATION_TOKEN';
 
 /** Why a signed-in caller is not allowed. */
-export type ForbiddenReason = 'MISSING_ROLE' | 'FRESH_TOKEN_REQUIRED';
+export type ForbiddenReason = 'MISSING_ROLE' | 'FRESH_TOKEN_REQUIRED' | 'EMAIL_NOT_VERIFIED';
 
 /** Why an input was refused. */
 export type UserInputReason =
@@ -42,11 +44,17 @@ const AUTHENTICATION_MESSAGES: Readonly<Record<AuthenticationReason, string>> = 
   // One message for unknown email and wrong password, so it says nothing about which emails exist.
   INVALID_CREDENTIALS: 'Invalid email or password.',
   INVALID_REFRESH_TOKEN: 'The refresh token is invalid, expired or revoked. Please sign in again.',
+  // Wrong, used, expired and superseded tokens look alike (docs/recovery.md).
+  INVALID_RESET_TOKEN:
+    'This password reset link is invalid, used or expired. Please ask for a new one.',
+  INVALID_VERIFICATION_TOKEN:
+    'This verification link is invalid, used or expired. Please ask for a new one.',
 };
 
 const FORBIDDEN_MESSAGES: Readonly<Record<ForbiddenReason, string>> = {
   MISSING_ROLE: 'You do not have permission to do this.',
   FRESH_TOKEN_REQUIRED: 'Please sign in again with your password to do this.',
+  EMAIL_NOT_VERIFIED: 'Please verify your email address first: follow the link we sent you.',
 };
 
 /**

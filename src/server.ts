@@ -104,6 +104,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     done();
   });
   app.addHook('onClose', () => services.tokenPurge.stop());
+  // Deliveries in flight get a moment to finish; waiting retries are dropped (docs/recovery.md).
+  app.addHook('onClose', () => services.mail.close());
   let closing = false;
   app.addHook('onSend', (_request, reply, payload, done) => {
     // Answers finished during shutdown also end their keep-alive connection, so the server can

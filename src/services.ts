@@ -13,6 +13,16 @@ import type { EventLogger } from './logging/logger';
 import { createSessionService, type SessionService } from './sessions/sessionService';
 import { createAccessTokens, type AccessTokens } from './tokens/accessTokens';
 import { createUserService, type UserService } from './accounts/users';
+import { createMailQueue, type MailQueue } from './mail/sendQueue';
+import { createMailTransport } from './mail/transport';
+import {
+  createEmailVerificationService,
+  type EmailVerificationService,
+} from './recovery/emailVerification';
+import { createPasswordResetService, type PasswordResetService } from './recovery/passwordReset';
+import { createRecoveryThrottle } from './recovery/recoveryThrottle';
+import { createRecoveryTokenStore } from './recovery/recoveryTokenStore';
+import { withVerificationMail } from './recovery/withVerificationMail';
 
 /** Everything resolvers may call, built once per server. */
 export interface Services {
@@ -23,6 +33,10 @@ export interface Services {
   readonly accessTokens: AccessTokens;
   /** Scheduled clean-up of stale refresh tokens; the server starts and stops it. */
   readonly tokenPurge: TokenPurge;
+  readonly passwordReset: PasswordResetService;
+  readonly emailVerification: EmailVerificationService;
+  /** Reset and verification mail, sent in the background; the server closes it. */
+  readonly mail: MailQueue;
 }
 
 export interface ServicesOptions {
@@ -32,6 +46,8 @@ export interface ServicesOptions {
   readonly logger?: EventLogger;
   /** Time between purges of stale refresh tokens (default 10 minutes). */
   readonly tokenPurgeIntervalMs?: number;
+  /** Waits between mail delivery attempts (default 5 s, 30 s, 2 min, 10 min). */
+  readonly mailRetryDelaysMs?: readonly number[];
 }
 
 const SILENT: EventLogger = { info: () => undefined, warn: () => undefined };
@@ -49,8 +65,25 @@ export function createServices(
   const revokedSessions = createRevokedSessionList(config.jwt, models);
   const refreshTokens = createRefreshTokenStore({ config, models, revokedSessions, audit });
   const users = createUserService(models, audit);
-  const throttle = createAuthThrottle(config.rateLimit, createRateLimiter(models));
-  const auth = createAuthService({
+  const limiter = createRateLimiter(models);
+  const throttle = createAuthThrottle(config.rateLimit, limiter);
+  const mail = createMailQueue({
+    transport: createMailTransport(config.mail, logger),
+    logger,
+    retryDelaysMs: options.mailRetryDelaysMs,
+  });
+  const recoveryTokens = createRecoveryTokenStore(models);
+  const recoveryThrottle = createRecoveryThrottle(config.recovery, limiter);
+  const emailVerification = createEmailVerificationService({
+    config: config.recovery,
+    models,
+    users,
+    tokens: recoveryTokens,
+    throttle: recoveryThrottle,
+    mail,
+    audit,
+  });
+  const authFlows = createAuthService({
     models,
     passwords,
     accessTokens,
@@ -58,7 +91,9 @@ export function createServices(
     throttle,
     passwordMinLength: config.passwordMinLength,
     audit,
+    requireVerifiedEmail: config.recovery.requireVerifiedEmail,
   });
+  const auth = withVerificationMail(authFlows, emailVerification);
   return {
     auth,
     users,
@@ -80,5 +115,20 @@ export function createServices(
       logger,
       intervalMs: options.tokenPurgeIntervalMs,
     }),
+    passwordReset: createPasswordResetService({
+      config: config.recovery,
+      models,
+      tokens: recoveryTokens,
+      throttle: recoveryThrottle,
+      authThrottle: throttle,
+      mail,
+      passwords,
+      accessTokens,
+      refreshTokens,
+      audit,
+      passwordMinLength: config.passwordMinLength,
+    }),
+    emailVerification,
+    mail,
   };
 }

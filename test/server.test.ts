@@ -91,7 +91,9 @@ describe('in production', () => {
   let api: TestServer;
 
   beforeAll(async () => {
-    api = await startTestServer({ env: { NODE_ENV: 'production', BCRYPT_COST: '10' } });
+    api = await startTestServer({
+      env: { NODE_ENV: 'production', BCRYPT_COST: '10', SMTP_URL: 'smtp://127.0.0.1:9' },
+    });
   });
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import type { AuditLog } from '../logging/audit';
 import { isDuplicateKeyError, type Models } from '../db/database';
-import { AuthenticationError, RateLimitedError, UserInputError } from '../errors';
+import { AuthenticationError, ForbiddenError, RateLimitedError, UserInputError } from '../errors';
 import type { UserDocument } from '../db/models/User';
 import type { AuthThrottle } from '../throttling/authThrottle';
 import { isValidEmail, normaliseEmail, parseEmail } from './email';
@@ -47,6 +47,8 @@ export interface AuthServiceDeps {
   readonly passwordMinLength: number;
   /** Receives login_succeeded, login_failed and login_throttled. */
   readonly audit: AuditLog;
+  /** REQUIRE_VERIFIED_EMAIL: login refuses unverified addresses (docs/recovery.md). */
+  readonly requireVerifiedEmail?: boolean;
 }
 
 const MAX_NAME_LENGTH = 100;
@@ -144,6 +146,11 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         throw new AuthenticationError('INVALID_CREDENTIALS');
       }
       await throttle.loginSucceeded(email);
+      // Only after the password check, so the refusal tells nothing to someone without it.
+      if (deps.requireVerifiedEmail && !user.emailVerified) {
+        audit('login_failed', { userId: user.id, ip: client.ip, reason: 'EMAIL_NOT_VERIFIED' });
+        throw new ForbiddenError('EMAIL_NOT_VERIFIED');
+      }
       const session = await refreshTokens.startSession(user._id, client);
       audit('login_succeeded', { userId: user.id, sessionId: session.sessionId, ip: client.ip });
       return payload(user, session, true);

@@ -94,3 +94,11 @@ export function createUserService(models: Models, audit: AuditLog = silentAuditL
     },
   };
 }
+
+/**
+ * The account registered with `email` (normalised here), or null. The one way other modules look
+ * a user up by address, so how addresses are stored stays this folder's business.
+ */
+export function findUserByEmail(models: Models, email: string): Promise<UserDocument | null> {
+  return models.User.findOne({ email: normaliseEmail(email) });
+}

@@ -30,6 +30,13 @@ async function main(): Promise<void> {
     );
   }
 
+  if (!config.mail.smtpUrl) {
+    warn(
+      `SMTP_URL is not set: reset and verification mail is written to ${config.mail.outboxDir} ` +
+        'and its link logged (development only). Production refuses to start without SMTP_URL.',
+    );
+  }
+
   let embedded: DevDatabase | undefined;
   let mongodbUri = config.mongodbUri;
   if (!mongodbUri) {

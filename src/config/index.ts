@@ -1,4 +1,5 @@
 import { readJwtConfig, type JwtConfig } from './jwt';
+import { readMailConfig, readRecoveryConfig, type MailConfig, type RecoveryConfig } from './mail';
 import { readCorsOrigins, readTrustProxy, type TrustProxy } from './network';
 import {
   collectConfigErrors,
@@ -15,6 +16,7 @@ import {
 export { ConfigError, parseDuration } from './readers';
 export type { JwtAlgorithm, JwtConfig } from './jwt';
 export type { TrustProxy } from './network';
+export type { MailConfig, RecoveryConfig } from './mail';
 
 /** Node environments the server knows; anything but `production` is treated as development. */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
@@ -103,6 +105,8 @@ export interface Config {
   readonly logFormat: LogFormat;
   /** SHUTDOWN_TIMEOUT, default 10s: how long in-flight requests may finish after SIGTERM, in ms. */
   readonly shutdownTimeoutMs: number;
+  readonly mail: MailConfig;
+  readonly recovery: RecoveryConfig;
 }
 
 /** Settings of the standalone embedded database (`npm run db`). */
@@ -171,6 +175,8 @@ function readConfig(env: Env): Config {
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: readChoice(env, 'LOG_FORMAT', LOG_FORMATS, 'auto'),
     shutdownTimeoutMs: readDuration(env, 'SHUTDOWN_TIMEOUT', '10s') * 1000,
+    mail: readMailConfig(env, nodeEnv),
+    recovery: readRecoveryConfig(env),
   });
 }
 

@@ -1,5 +1,6 @@
 import mongoose, { type Connection } from 'mongoose';
 import { rateLimitHitModel, type RateLimitHitModel } from './models/RateLimitHit';
+import { recoveryTokenModel, type RecoveryTokenModel } from './models/RecoveryToken';
 import { refreshTokenModel, type RefreshTokenModel } from './models/RefreshToken';
 import { userModel, type UserModel } from './models/User';
 
@@ -8,6 +9,7 @@ export interface Models {
   readonly User: UserModel;
   readonly RefreshToken: RefreshTokenModel;
   readonly RateLimitHit: RateLimitHitModel;
+  readonly RecoveryToken: RecoveryTokenModel;
 }
 
 export interface Database {
@@ -70,11 +72,13 @@ export async function connectDatabase(
     User: userModel(connection),
     RefreshToken: refreshTokenModel(connection),
     RateLimitHit: rateLimitHitModel(connection),
+    RecoveryToken: recoveryTokenModel(connection),
   };
   await Promise.all([
     models.User.createIndexes(),
     models.RefreshToken.createIndexes(),
     models.RateLimitHit.createIndexes(),
+    models.RecoveryToken.createIndexes(),
   ]);
 
   let closed = false;

@@ -51,9 +51,27 @@ export type Mutation = {
   logoutAll: Scalars['Int']['output'];
   refreshToken: AuthPayload;
   register: AuthPayload;
+  /** Mails a new verification link to the caller's address (none when it is already verified). */
+  requestEmailVerification: Scalars['Boolean']['output'];
+  /**
+   * Mails a password reset link to the account with this address, if there is one. True for every
+   * well-formed address, with the same answer and timing whether or not an account has it.
+   */
+  requestPasswordReset: Scalars['Boolean']['output'];
+  /**
+   * Sets a new password with the token from a reset mail. Ends every session of the account and
+   * returns a fresh payload for a new one. UNAUTHENTICATED / INVALID_RESET_TOKEN for a wrong, used,
+   * expired or superseded token.
+   */
+  resetPassword: AuthPayload;
   /** Revokes one of the caller's own sessions; false when the caller has no live session with this id. */
   revokeSession: Scalars['Boolean']['output'];
   setUserRoles: User;
+  /**
+   * Marks the address verified with the token from a verification mail. UNAUTHENTICATED /
+   * INVALID_VERIFICATION_TOKEN for a wrong, used, expired or superseded token.
+   */
+  verifyEmail: User;
 };
 
 
@@ -88,6 +106,17 @@ export type MutationRegisterArgs = {
 };
 
 
+export type MutationRequestPasswordResetArgs = {
+  email: Scalars['String']['input'];
+};
+
+
+export type MutationResetPasswordArgs = {
+  newPassword: Scalars['String']['input'];
+  token: Scalars['String']['input'];
+};
+
+
 export type MutationRevokeSessionArgs = {
   id: Scalars['ID']['input'];
 };
@@ -96,6 +125,11 @@ export type MutationRevokeSessionArgs = {
 export type MutationSetUserRolesArgs = {
   roles: Array<Role>;
   userId: Scalars['ID']['input'];
+};
+
+
+export type MutationVerifyEmailArgs = {
+  token: Scalars['String']['input'];
 };
 
 export type Query = {
@@ -142,6 +176,8 @@ export type User = {
   __typename?: 'User';
   createdAt: Scalars['DateTime']['output'];
   email: Scalars['String']['output'];
+  /** Whether the owner of the address followed a verification (or password reset) link. */
+  emailVerified: Scalars['Boolean']['output'];
   id: Scalars['ID']['output'];
   name: Maybe<Scalars['String']['output']>;
   roles: Array<Role>;
@@ -283,8 +319,12 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   logoutAll?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'refreshToken'>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
+  requestEmailVerification?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
+  resetPassword?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'newPassword' | 'token'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
   setUserRoles?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserRolesArgs, 'roles' | 'userId'>>;
+  verifyEmail?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationVerifyEmailArgs, 'token'>>;
 };
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -306,6 +346,7 @@ export type SessionResolvers<ContextType = GraphQLContext, ParentType extends Re
 export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  emailVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   roles?: Resolver<Array<ResolversTypes['Role']>, ParentType, ContextType>;

@@ -15,6 +15,8 @@ export const AUDIT_EVENTS = [
   'password_changed',
   'account_deleted',
   'roles_changed',
+  'password_reset',
+  'email_verified',
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

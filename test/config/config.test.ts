@@ -80,6 +80,7 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       MONGODB_URI: 'mongodb://db:27017/app',
       JWT_SECRET: STRONG_SECRET,
+      SMTP_URL: 'smtp://mail.example.com:587',
     });
     expect(config).toMatchObject({
       isProduction: true,
@@ -134,6 +135,7 @@ describe('loadConfig with signing keys', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
       MONGODB_URI: 'mongodb://db/app',
+      SMTP_URL: 'smtp://mail.example.com:587',
       JWT_ALGORITHM: 'RS256',
       JWT_PRIVATE_KEY: path.join(dir, 'rsa.pem'),
     });
@@ -243,6 +245,7 @@ describe('abuse-resistance settings', () => {
     NODE_ENV: 'production',
     MONGODB_URI: 'mongodb://db:27017/app',
     JWT_SECRET: STRONG_SECRET,
+    SMTP_URL: 'smtp://mail.example.com:587',
   };
 
   it('applies the documented defaults', () => {
@@ -351,6 +354,7 @@ describe('configuration errors', () => {
         JWT_SECRET: 'short',
         PORT: 'eighty',
         CORS_ORIGINS: '*',
+        SMTP_URL: 'smtp://mail.example.com:587',
       });
     } catch (error) {
       caught = error;

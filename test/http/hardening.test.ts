@@ -13,7 +13,8 @@ import {
 } from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 
-const PRODUCTION = { NODE_ENV: 'production', BCRYPT_COST: '10' };
+// Production needs a mail server; a closed loopback port will do for these tests.
+const PRODUCTION = { NODE_ENV: 'production', BCRYPT_COST: '10', SMTP_URL: 'smtp://127.0.0.1:9' };
 
 function post(api: TestServer, body: string, headers: Record<string, string>): Promise<Response> {
   return fetch(`${api.url}/graphql`, { method: 'POST', headers, body });

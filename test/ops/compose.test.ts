@@ -89,9 +89,19 @@ describe('docker-compose.yml', () => {
         NODE_ENV: 'production',
         MONGODB_URI: 'mongodb://mongo:27017/app',
         JWT_SECRET: 'k9'.repeat(24),
+        SMTP_URL: 'smtp://mailpit:1025',
         TRUST_PROXY: effective,
       }).trustProxy,
     ).toBe(1);
+  });
+
+  it("runs Mailpit as the API's SMTP server, its web inbox on loopback port 8025", () => {
+    const mailpit = compose.services.mailpit!;
+    expect(mailpit.image).toMatch(/^axllent\/mailpit(:|$)/);
+    expect(mailpit.ports).toEqual(['127.0.0.1:8025:8025']);
+    const api = compose.services.api!;
+    expect(api.environment?.SMTP_URL).toBe('smtp://mailpit:1025');
+    expect(api.depends_on).toHaveProperty('mailpit');
   });
 
   it('passes dclint', async () => {

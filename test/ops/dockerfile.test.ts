@@ -99,6 +99,7 @@ describe('the Dockerfile', () => {
         env: {
           ...runtime.env,
           NODE_ENV: 'production',
+          SMTP_URL: 'smtp://127.0.0.1:9',
           JWT_SECRET: TEST_JWT_SECRET,
           BCRYPT_COST: '10',
           MONGODB_URI: databaseUri(uniqueDbName()),

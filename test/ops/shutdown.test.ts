@@ -26,6 +26,7 @@ describe('shutdown on SIGTERM', () => {
     const api = await startApiProcess({
       env: {
         NODE_ENV: 'production',
+        SMTP_URL: 'smtp://127.0.0.1:9',
         BCRYPT_COST: '14',
         MONGODB_URI: databaseUri(uniqueDbName()),
       },

@@ -27,6 +27,19 @@ const nameInput = element<HTMLInputElement>('name');
 const meList = element<HTMLDListElement>('me');
 const sessionRows = element<HTMLTableSectionElement>('session-rows');
 const loadedAt = element<HTMLParagraphElement>('loaded-at');
+const forgotView = element<HTMLElement>('forgot');
+const forgotForm = element<HTMLFormElement>('forgot-form');
+const forgotEmailInput = element<HTMLInputElement>('forgot-email');
+const resetView = element<HTMLElement>('reset');
+const resetForm = element<HTMLFormElement>('reset-form');
+const newPasswordInput = element<HTMLInputElement>('new-password');
+const unverifiedNotice = element<HTMLParagraphElement>('unverified');
+const views = [signedOutView, signedInView, forgotView, resetView];
+
+/** Shows one screen and hides the others. */
+function showOnly(view: HTMLElement): void {
+  for (const other of views) other.hidden = other !== view;
+}
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const shortDateTime = new Intl.DateTimeFormat(undefined, {
@@ -48,8 +61,7 @@ function describe(error: unknown): string {
 }
 
 function showSignedOut(message?: string): void {
-  signedInView.hidden = true;
-  signedOutView.hidden = false;
+  showOnly(signedOutView);
   passwordInput.value = '';
   if (message) say(message);
   emailInput.focus();
@@ -60,6 +72,7 @@ function renderUser(user: UserFieldsFragment): void {
     ['Email', user.email],
     ['Name', user.name ?? '—'],
     ['Roles', user.roles.join(', ')],
+    ['Email verified', user.emailVerified ? 'yes' : 'no'],
     ['Member since', dateTime.format(new Date(user.createdAt))],
     ['User id', user.id],
   ];
@@ -73,6 +86,7 @@ function renderUser(user: UserFieldsFragment): void {
       return [dt, dd];
     }),
   );
+  unverifiedNotice.hidden = user.emailVerified;
 }
 
 function renderSessions(sessions: readonly SessionFieldsFragment[]): void {
@@ -112,8 +126,7 @@ async function loadAccount(): Promise<void> {
     renderUser(me.me);
     renderSessions(sessions.sessions);
     loadedAt.textContent = `Loaded ${dateTime.format(new Date())}`;
-    signedOutView.hidden = true;
-    signedInView.hidden = false;
+    showOnly(signedInView);
     say(`Signed in as ${me.me.email}`);
   } catch (error) {
     if (!auth.isSignedIn()) showSignedOut('Your session has ended. Please sign in again.');
@@ -144,6 +157,70 @@ element<HTMLButtonElement>('sign-out').addEventListener('click', () => {
   void auth.logout().then(() => showSignedOut('Signed out.'));
 });
 
+// Forgot password → mail → reset-password link → new password → signed in (docs/recovery.md).
+element<HTMLButtonElement>('forgot-link').addEventListener('click', () => {
+  forgotEmailInput.value = emailInput.value.trim();
+  showOnly(forgotView);
+  say('');
+  forgotEmailInput.focus();
+});
+element<HTMLButtonElement>('forgot-back').addEventListener('click', () => showSignedOut());
+forgotForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const email = forgotEmailInput.value.trim();
+  auth.requestPasswordReset(email).then(
+    // The API answers the same whether or not an account has the address, and so does the page.
+    () => showSignedOut(`If an account uses ${email}, a link to reset its password is on its way.`),
+    (error: unknown) => say(describe(error), 'error'),
+  );
+});
+
+function showReset(token: string): void {
+  showOnly(resetView);
+  say('Choose a new password for your account.');
+  newPasswordInput.focus();
+  resetForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    auth.resetPassword(token, newPasswordInput.value).then(
+      () => {
+        newPasswordInput.value = '';
+        void loadAccount();
+      },
+      (error: unknown) => say(describe(error), 'error'),
+    );
+  });
+}
+
+async function verify(token: string): Promise<void> {
+  try {
+    const user = await auth.verifyEmail(token);
+    if (auth.isSignedIn()) await loadAccount();
+    else showSignedOut();
+    say(`${user.email} is verified. Thank you!`);
+  } catch (error) {
+    if (auth.isSignedIn()) await loadAccount();
+    else showSignedOut();
+    say(describe(error), 'error');
+  }
+}
+
+element<HTMLButtonElement>('resend-verification').addEventListener('click', () => {
+  auth.requestEmailVerification().then(
+    () => say('A new verification link is on its way.'),
+    (error: unknown) => say(describe(error), 'error'),
+  );
+});
+
+// Links in mail open APP_URL/reset-password?token=… and APP_URL/verify-email?token=…. The token
+// leaves the address bar (and so history and Referer headers) at once; only memory keeps it.
+const linkToken = new URLSearchParams(window.location.search).get('token');
+const linkPage = window.location.pathname.split('/').pop();
+if (linkToken && (linkPage === 'reset-password' || linkPage === 'verify-email')) {
+  window.history.replaceState(null, '', new URL('.', window.location.href).pathname);
+}
+
+if (linkToken && linkPage === 'reset-password') showReset(linkToken);
+else if (linkToken && linkPage === 'verify-email') void verify(linkToken);
 // A stored refresh token survives reloads: the first call refreshes silently.
-if (auth.isSignedIn()) void loadAccount();
+else if (auth.isSignedIn()) void loadAccount();
 else showSignedOut();

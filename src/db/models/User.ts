@@ -10,6 +10,8 @@ export interface UserFields {
   passwordHash: string;
   name: string | null;
   roles: RoleName[];
+  /** Whether the owner of `email` followed a verification link (docs/recovery.md). */
+  emailVerified: boolean;
   /**
    * Sessions revoked while access tokens of theirs may still be unexpired. Kept on the user so that
    * the one lookup that loads the caller also tells whether their session still counts.
@@ -37,6 +39,7 @@ const userSchema = new Schema<UserFields>(
     passwordHash: { type: String, required: true },
     name: { type: String, default: null },
     roles: { type: [String], enum: ROLES, default: () => ['USER'] },
+    emailVerified: { type: Boolean, default: false },
     revokedSessions: {
       type: [
         new Schema<RevokedSession>(
