@@ -11,9 +11,12 @@ import { registerProbes } from './http/probes';
 import { REQUEST_ID_HEADER, requestIdFrom } from './http/requestId';
 import { registerRequestLogging } from './http/requestLogging';
 import { fastifyTrustProxy } from './http/trustProxy';
+import { createMemoryEventBus, type EventBus } from './events/eventBus';
+import { createRedisEventBus } from './events/redisEventBus';
 import { createAuditLog } from './logging/audit';
 import { loggerOptions, prettyLogStream, wantsPrettyLogs, type LogStream } from './logging/logger';
 import { createServices, type Services } from './services';
+import { createSubscriptionServer, type SubscriptionServer } from './subscriptions/webSocketServer';
 
 export interface ServerOptions {
   readonly database: Database;
@@ -30,6 +33,8 @@ export interface ServerOptions {
 export interface AppServer {
   readonly app: FastifyInstance;
   readonly services: Services;
+  /** GraphQL subscriptions over WebSocket on the same port (docs/subscriptions.md). */
+  readonly subscriptions: SubscriptionServer;
   /** Starts listening; resolves to the base URL (for example http://127.0.0.1:4000). */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -70,12 +75,20 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     trustProxy: fastifyTrustProxy(config.trustProxy),
     http: { maxHeaderSize: MAX_HEADER_BYTES },
   });
+  const events: EventBus = config.subscriptions.redisUrl
+    ? createRedisEventBus({ url: config.subscriptions.redisUrl, logger: app.log })
+    : createMemoryEventBus((error) =>
+        app.log.warn({ err: error }, 'security event listener failed'),
+      );
   const services = createServices(config, database.models, {
     audit: createAuditLog(app.log),
     logger: app.log,
     tokenPurgeIntervalMs: options.tokenPurgeIntervalMs,
+    events,
   });
-  const apollo = await createApollo(config, app, options.schema ?? buildSchema());
+  const schema = options.schema ?? buildSchema();
+  const apollo = await createApollo(config, app, schema);
+  const subscriptions = createSubscriptionServer({ config, schema, services, logger: app.log });
 
   // The purge runs while the server does: from listen (or ready) until close, never on import.
   app.addHook('onReady', (done) => {
@@ -83,6 +96,10 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     done();
   });
   app.addHook('onClose', () => services.tokenPurge.stop());
+  // Upgraded sockets keep the HTTP server open, so they close before it does.
+  subscriptions.attach(app.server);
+  app.addHook('preClose', () => subscriptions.close());
+  app.addHook('onClose', () => events.close());
   let closing = false;
   app.addHook('onSend', (_request, reply, payload, done) => {
     // Answers finished during shutdown also end their keep-alive connection, so the server can
@@ -92,13 +109,14 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   });
   registerRequestLogging(app);
   await registerCors(app, config.corsOrigins);
-  registerProbes(app, database);
+  registerProbes(app, database, events);
   registerJwks(app, config.jwt);
   await registerGraphQLRoute(app, apollo, services);
 
   return {
     app,
     services,
+    subscriptions,
     async listen(port = config.port, host = config.host) {
       await app.listen({ port, host });
       const address = app.server.address();

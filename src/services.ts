@@ -13,6 +13,12 @@ import type { EventLogger } from './logging/logger';
 import { createSessionService, type SessionService } from './sessions/sessionService';
 import { createAccessTokens, type AccessTokens } from './tokens/accessTokens';
 import { createUserService, type UserService } from './accounts/users';
+import { publishingAuditLog } from './events/auditEvents';
+import { createMemoryEventBus, type EventBus } from './events/eventBus';
+import {
+  createSecurityEventService,
+  type SecurityEventService,
+} from './events/securityEventService';
 
 /** Everything resolvers may call, built once per server. */
 export interface Services {
@@ -23,6 +29,10 @@ export interface Services {
   readonly accessTokens: AccessTokens;
   /** Scheduled clean-up of stale refresh tokens; the server starts and stops it. */
   readonly tokenPurge: TokenPurge;
+  /** Carries security events to subscribers, on this instance or all (docs/subscriptions.md). */
+  readonly events: EventBus;
+  /** The `securityEvents` subscription's stream. */
+  readonly securityEvents: SecurityEventService;
 }
 
 export interface ServicesOptions {
@@ -32,6 +42,8 @@ export interface ServicesOptions {
   readonly logger?: EventLogger;
   /** Time between purges of stale refresh tokens (default 10 minutes). */
   readonly tokenPurgeIntervalMs?: number;
+  /** The event bus; this instance only by default. */
+  readonly events?: EventBus;
 }
 
 const SILENT: EventLogger = { info: () => undefined, warn: () => undefined };
@@ -43,7 +55,9 @@ export function createServices(
   options: ServicesOptions = {},
 ): Services {
   const logger = options.logger ?? SILENT;
-  const audit = options.audit ?? silentAuditLog;
+  const events = options.events ?? createMemoryEventBus();
+  // Every audited sign-in, revocation and role change also becomes a live security event.
+  const audit = publishingAuditLog(options.audit ?? silentAuditLog, events);
   const accessTokens = createAccessTokens(config.jwt);
   const passwords = createPasswordHasher(config.bcryptCost);
   const revokedSessions = createRevokedSessionList(config.jwt, models);
@@ -80,5 +94,7 @@ export function createServices(
       logger,
       intervalMs: options.tokenPurgeIntervalMs,
     }),
+    events,
+    securityEvents: createSecurityEventService({ bus: events, users }),
   };
 }

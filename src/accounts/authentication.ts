@@ -145,7 +145,12 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       }
       await throttle.loginSucceeded(email);
       const session = await refreshTokens.startSession(user._id, client);
-      audit('login_succeeded', { userId: user.id, sessionId: session.sessionId, ip: client.ip });
+      audit('login_succeeded', {
+        userId: user.id,
+        sessionId: session.sessionId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+      });
       return payload(user, session, true);
     },
 

@@ -1,5 +1,6 @@
 import { readJwtConfig, type JwtConfig } from './jwt';
 import { readCorsOrigins, readTrustProxy, type TrustProxy } from './network';
+import { readSubscriptionsConfig, type SubscriptionsConfig } from './subscriptions';
 import {
   ConfigError,
   deepFreeze,
@@ -14,6 +15,7 @@ import {
 export { ConfigError, parseDuration } from './readers';
 export type { JwtAlgorithm, JwtConfig } from './jwt';
 export type { TrustProxy } from './network';
+export type { SubscriptionsConfig } from './subscriptions';
 
 /** Node environments the server knows; anything but `production` is treated as development. */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
@@ -102,6 +104,8 @@ export interface Config {
   readonly logFormat: LogFormat;
   /** SHUTDOWN_TIMEOUT, default 10s: how long in-flight requests may finish after SIGTERM, in ms. */
   readonly shutdownTimeoutMs: number;
+  /** WebSocket subscriptions and the optional Redis fan-out (docs/subscriptions.md). */
+  readonly subscriptions: SubscriptionsConfig;
 }
 
 /** Settings of the standalone embedded database (`npm run db`). */
@@ -166,6 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: readChoice(env, 'LOG_FORMAT', LOG_FORMATS, 'auto'),
     shutdownTimeoutMs: readDuration(env, 'SHUTDOWN_TIMEOUT', '10s') * 1000,
+    subscriptions: readSubscriptionsConfig(env),
   });
 }
 

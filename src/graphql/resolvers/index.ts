@@ -2,7 +2,8 @@ import type { Resolvers } from '../../generated/graphql';
 import { DateTime } from './DateTime';
 import { Mutation } from './Mutation';
 import { Query } from './Query';
+import { Subscription } from './Subscription';
 import { User } from './User';
 
 /** The resolver map of the API. */
-export const resolvers: Resolvers = { DateTime, Query, Mutation, User };
+export const resolvers: Resolvers = { DateTime, Query, Mutation, Subscription, User };
