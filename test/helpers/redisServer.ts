@@ -54,7 +54,7 @@ export async function startRedisServer(): Promise<RedisServer> {
       await waitForPort(port, 10_000);
     } catch (error) {
       started.kill('SIGKILL');
-      throw new Error(`redis-server did not start: ${String(error)}\n${output}`);
+      throw new Error(`redis-server did not start: ${String(error)}\n${output}`, { cause: error });
     }
   }
 
