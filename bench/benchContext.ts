@@ -19,6 +19,9 @@ export interface BenchProfile {
   /** Idle and loaded paced-read windows, alternating. */
   readonly pacedWindows: number;
   readonly refreshSeconds: number;
+  /** Subscribed WebSockets held open at once (scenario 7), and sign-ins delivered to them all. */
+  readonly subscriptionSockets: number;
+  readonly subscriptionEvents: number;
   /** The whole run is stopped (and fails) past this. */
   readonly deadlineSeconds: number;
 }
@@ -36,7 +39,9 @@ export const FULL: BenchProfile = {
   pacedSeconds: 5,
   pacedWindows: 2,
   refreshSeconds: 6,
-  deadlineSeconds: 240,
+  subscriptionSockets: 1000,
+  subscriptionEvents: 5,
+  deadlineSeconds: 270,
 };
 
 /** Every scenario for about a second: proves the benchmark still works, measures nothing. */
@@ -52,6 +57,8 @@ export const SMOKE: BenchProfile = {
   pacedSeconds: 1,
   pacedWindows: 1,
   refreshSeconds: 1,
+  subscriptionSockets: 50,
+  subscriptionEvents: 1,
   deadlineSeconds: 120,
 };
 

@@ -44,7 +44,8 @@ function countLowPriorityThreads(): number {
 
 export interface ProbeRequest {
   readonly probe: number;
-  readonly command: 'reset' | 'stats';
+  /** `collect`: a full garbage collection first, when the process runs with --expose-gc. */
+  readonly command: 'reset' | 'stats' | 'collect';
 }
 
 export interface ProbeReply {
@@ -57,7 +58,7 @@ function isProbeRequest(message: unknown): message is ProbeRequest {
     typeof message === 'object' &&
     message !== null &&
     typeof (message as ProbeRequest).probe === 'number' &&
-    ((message as ProbeRequest).command === 'reset' || (message as ProbeRequest).command === 'stats')
+    ['reset', 'stats', 'collect'].includes((message as ProbeRequest).command)
   );
 }
 
@@ -73,6 +74,8 @@ function installProbe(): void {
 
   process.on('message', (message: unknown) => {
     if (!isProbeRequest(message)) return;
+    // Memory per connection means live objects, not garbage that happens to be uncollected.
+    if (message.command === 'collect') (globalThis as { gc?: () => void }).gc?.();
     const cpu = process.cpuUsage();
     const stats: ProbeStats = {
       rssBytes: process.memoryUsage.rss(),

@@ -2,6 +2,7 @@ import type { LoginResults } from './loginScenarios';
 import { median, type Measured } from './measured';
 import type { PacedReadResult } from './pacedReads';
 import type { ReadResults } from './readScenarios';
+import type { SubscriptionResults } from './subscriptionScenario';
 
 /** Everything one benchmark run found. */
 export interface BenchReport {
@@ -34,6 +35,7 @@ export interface BenchReport {
   readonly reads: ReadResults;
   readonly logins: LoginResults;
   readonly refresh: Measured;
+  readonly subscriptions: SubscriptionResults;
 }
 
 /** A target on a ratio; `atLeast` false means the ratio must stay at or below `bound`. */
@@ -68,6 +70,11 @@ function loadRow(
 
 function pacedRow(id: string, scenario: string, result: PacedReadResult, rssBytes: number): string {
   return `| ${id} | ${scenario} | API | ${integer(result.completed)} reads | ${decimal(result.p50)} | ${decimal(result.p99)} | | | ${megabytes(rssBytes)} | ${result.failures} |`;
+}
+
+function subscriptionLine(s: SubscriptionResults): string {
+  const kib = (bytes: number): string => decimal(bytes / 1024, 1);
+  return `Subscriptions (7): ${integer(s.sockets)} WebSockets of one user, each subscribed to \`securityEvents\` and idle: ${kib(s.rssBytesPerSocket)} KiB of server RSS per socket (${kib(s.heapBytesPerSocket)} KiB of it JavaScript heap). ${s.events} sign-ins, each delivered to every socket: latency from the event's \`at\` to its arrival p50 ${decimal(s.latency.p50, 0)} ms, p99 ${decimal(s.latency.p99, 0)} ms, max ${decimal(s.latency.max, 0)} ms; the last of the ${integer(s.sockets)} sockets had each event after ${decimal(s.allDeliveredMs, 0)} ms (median over events); ${s.failures} failures.`;
 }
 
 function targets({ reads, logins }: BenchReport): Target[] {
@@ -169,6 +176,8 @@ export function renderReport(report: BenchReport): string {
       underLoad.rssBytes,
     ),
     loadRow('6', 'Refresh-token rotation', 'API', report.refresh, 'rotations/s'),
+    '',
+    subscriptionLine(report.subscriptions),
     '',
     '| target | ratio | measured | goal | |',
     '| ------ | ----: | -------- | ---- | - |',

@@ -11,6 +11,7 @@ import { runLoginScenarios } from './loginScenarios';
 import { findProcess, processCpuMicros } from './processCpu';
 import { runReadScenarios, type ReadTarget } from './readScenarios';
 import { runRefreshScenario } from './refreshScenario';
+import { runSubscriptionScenario } from './subscriptionScenario';
 import { renderReport, type BenchReport } from './report';
 import { startServerProcess, type ServerProcess } from './serverProcess';
 import { writeResults } from './writeResults';
@@ -92,11 +93,19 @@ async function main(): Promise<void> {
       // in parallel: the throttles (which count attempts before the hash) would measure themselves.
       AUTH_IP_LIMIT: '0',
       LOGIN_MAX_FAILURES: '1000',
+      // Scenario 7 holds a thousand sockets of one user from one address.
+      SUBSCRIPTION_MAX_CONNECTIONS_PER_USER: '5000',
+      SUBSCRIPTION_MAX_CONNECTIONS_PER_IP: '5000',
       ...(process.env.UV_THREADPOOL_SIZE
         ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE }
         : {}),
     };
-    const start = async (name: string, entry: string, extra: string[] = []) => {
+    const start = async (
+      name: string,
+      entry: string,
+      extra: string[] = [],
+      extraNodeFlags: string[] = [],
+    ) => {
       const port = await freePort();
       const server = await startServerProcess({
         name,
@@ -104,14 +113,15 @@ async function main(): Promise<void> {
         args: extra,
         env: { ...env, PORT: String(port) },
         port,
-        nodeFlags,
+        nodeFlags: [...nodeFlags, ...extraNodeFlags],
       });
       servers.push(server);
       return server;
     };
 
     log('starting the API from dist/');
-    const api = await start('api', 'dist/bin/server.js');
+    // --expose-gc lets scenario 7 count live memory per socket; nothing else calls gc().
+    const api = await start('api', 'dist/bin/server.js', [], ['--expose-gc']);
     const graphqlUrl = `${api.url}/graphql`;
     const credentials = {
       email: 'bench@example.com',
@@ -187,6 +197,11 @@ async function main(): Promise<void> {
     // Before the logins fill the refresh-token collection, which FerretDB scans on most queries.
     const refresh = await runRefreshScenario(context);
     const logins = await runLoginScenarios(context);
+    const subscriptions = await runSubscriptionScenario(
+      context,
+      profile.subscriptionSockets,
+      profile.subscriptionEvents,
+    );
 
     const report: BenchReport = {
       smoke: args.smoke,
@@ -217,6 +232,7 @@ async function main(): Promise<void> {
       reads,
       logins,
       refresh,
+      subscriptions,
     };
     const markdown = renderReport(report);
     process.stdout.write(`\n${markdown}\n`);

@@ -12,6 +12,8 @@ export interface ServerProcess {
   resetStats(): Promise<ProbeStats>;
   /** Reads the probe's numbers for the window since the last reset. */
   stats(): Promise<ProbeStats>;
+  /** Like {@link stats}, after a full garbage collection (the process needs --expose-gc). */
+  collectedStats(): Promise<ProbeStats>;
   /** Throws if the process has died (a crash under load is a broken benchmark). */
   assertAlive(): void;
   /**
@@ -87,7 +89,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     pending.get(message.probe)?.(message.stats);
     pending.delete(message.probe);
   });
-  const ask = (command: 'reset' | 'stats'): Promise<ProbeStats> =>
+  const ask = (command: 'reset' | 'stats' | 'collect'): Promise<ProbeStats> =>
     new Promise((resolve, reject) => {
       const probe = nextProbe++;
       const timer = setTimeout(() => {
@@ -115,6 +117,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     pid: child.pid ?? 0,
     resetStats: () => ask('reset'),
     stats: () => ask('stats'),
+    collectedStats: () => ask('collect'),
     assertAlive() {
       if (child.exitCode !== null || child.signalCode !== null) throw died();
     },

@@ -17,7 +17,10 @@ import {
 } from './generated/graphql';
 import { postGraphQL, type FetchLike } from './postGraphQL';
 import { defaultRefreshLock, type RefreshLock } from './refreshLock';
+import { createSubscriber, webSocketUrlFor, type SubscriptionHandlers } from './subscriptions';
 import { defaultTokenStorage, type TokenStorage } from './tokenStorage';
+
+export type { SubscriptionHandlers } from './subscriptions';
 
 export interface AuthClientOptions {
   /** The GraphQL endpoint. Default `/graphql`: the page's own origin (see the README on CORS). */
@@ -34,6 +37,13 @@ export interface AuthClientOptions {
    * API answers `TOKEN_EXPIRED`.
    */
   readonly refreshAheadSeconds?: number;
+  /**
+   * The WebSocket endpoint of subscriptions. Default: `url` with `ws:` or `wss:` (a relative `url`
+   * is resolved against the page).
+   */
+  readonly webSocketUrl?: string;
+  /** The WebSocket class. Default: the global `WebSocket` (browsers, Node 22+); in Node 20 `ws`. */
+  readonly webSocketImpl?: unknown;
 }
 
 /** Variables are optional exactly when the operation declares none that are required. */
@@ -78,6 +88,16 @@ export interface AuthClient {
    * confirmed; the client is signed out either way.
    */
   logout(): Promise<boolean>;
+  /**
+   * Subscribes over WebSocket (docs/subscriptions.md); returns the way to stop. The socket is
+   * reopened with a new access token when the old one expires; when the session is revoked
+   * elsewhere, the client signs out and `handlers.error` gets `SESSION_REVOKED`.
+   */
+  subscribe<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables: TVariables | undefined,
+    handlers: SubscriptionHandlers<TResult>,
+  ): () => void;
   /** Whether a refresh token is stored, that is whether calls may still succeed without a login. */
   isSignedIn(): boolean;
   /** Calls `listener` when the client becomes signed in or signed out; returns an unsubscribe. */
@@ -203,6 +223,22 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     }
   }
 
+  const subscribe = createSubscriber({
+    url: () => options.webSocketUrl ?? webSocketUrlFor(url),
+    webSocketImpl: options.webSocketImpl,
+    async accessToken() {
+      if (refreshing) await refreshing.catch(() => undefined);
+      if (storage.get() === null && access === null) return null;
+      if (shouldRefreshFirst()) await refresh();
+      return access?.token ?? null;
+    },
+    currentAccessToken: () => access?.token ?? null,
+    async renew(rejected) {
+      if (access === null || access.token === rejected) await refresh();
+    },
+    signOut: forget,
+  });
+
   return {
     async register(input) {
       const data = await postGraphQL(fetchFn, url, RegisterDocument, { input });
@@ -245,6 +281,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
         return false;
       }
     },
+    subscribe,
     isSignedIn: () => signedIn,
     onChange(listener) {
       listeners.add(listener);

@@ -7,6 +7,7 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   RATE_LIMITED: 'RATE_LIMITED',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -104,6 +105,20 @@ export class RateLimitedError extends ClientError {
     super(`Too many attempts. Try again in ${retryAfter} seconds.`, ErrorCode.RATE_LIMITED, {
       retryAfter,
     });
+  }
+}
+
+/** Why a dependency is unavailable for now. */
+export type UnavailableReason = 'EVENTS_UNAVAILABLE';
+
+const UNAVAILABLE_MESSAGES: Readonly<Record<UnavailableReason, string>> = {
+  EVENTS_UNAVAILABLE: 'Live events are unavailable right now. Try again shortly.',
+};
+
+/** A dependency is down for now (the event bus); the rest of the API keeps working. */
+export class ServiceUnavailableError extends ClientError {
+  constructor(readonly reason: UnavailableReason) {
+    super(UNAVAILABLE_MESSAGES[reason], ErrorCode.SERVICE_UNAVAILABLE, { reason });
   }
 }
 

@@ -11,6 +11,8 @@ import { registerProbes } from './http/probes';
 import { REQUEST_ID_HEADER, requestIdFrom } from './http/requestId';
 import { registerRequestLogging } from './http/requestLogging';
 import { fastifyTrustProxy, registerForwardedForWarning } from './http/trustProxy';
+import { createMemoryEventBus, type EventBus } from './events/eventBus';
+import { createRedisEventBus } from './events/redisEventBus';
 import { createAuditLog } from './logging/audit';
 import {
   loggerOptions,
@@ -20,6 +22,7 @@ import {
   type LogStream,
 } from './logging/logger';
 import { createServices, type Services } from './services';
+import { createSubscriptionServer, type SubscriptionServer } from './subscriptions/webSocketServer';
 
 export interface ServerOptions {
   readonly database: Database;
@@ -38,6 +41,8 @@ export interface ServerOptions {
 export interface AppServer {
   readonly app: FastifyInstance;
   readonly services: Services;
+  /** GraphQL subscriptions over WebSocket on the same port (docs/subscriptions.md). */
+  readonly subscriptions: SubscriptionServer;
   /** Starts listening; resolves to the base URL (for example http://127.0.0.1:4000). */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -91,12 +96,20 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     },
     requestTimeout,
   });
+  const events: EventBus = config.subscriptions.redisUrl
+    ? createRedisEventBus({ url: config.subscriptions.redisUrl, logger: app.log })
+    : createMemoryEventBus((error) =>
+        app.log.warn({ err: error }, 'security event listener failed'),
+      );
   const services = createServices(config, database.models, {
     audit: createAuditLog(app.log),
     logger: app.log,
     tokenPurgeIntervalMs: options.tokenPurgeIntervalMs,
+    events,
   });
-  const apollo = await createApollo(config, app, options.schema ?? buildSchema());
+  const schema = options.schema ?? buildSchema();
+  const apollo = await createApollo(config, app, schema);
+  const subscriptions = createSubscriptionServer({ config, schema, services, logger: app.log });
 
   // The purge runs while the server does: from listen (or ready) until close, never on import.
   app.addHook('onReady', (done) => {
@@ -106,6 +119,10 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   app.addHook('onClose', () => services.tokenPurge.stop());
   // Deliveries in flight get a moment to finish; waiting retries are dropped (docs/recovery.md).
   app.addHook('onClose', () => services.mail.close());
+  // Upgraded sockets keep the HTTP server open, so they close before it does.
+  subscriptions.attach(app.server);
+  app.addHook('preClose', () => subscriptions.close());
+  app.addHook('onClose', () => events.close());
   let closing = false;
   app.addHook('onSend', (_request, reply, payload, done) => {
     // Answers finished during shutdown also end their keep-alive connection, so the server can
@@ -116,13 +133,14 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   registerRequestLogging(app);
   registerForwardedForWarning(app, config.trustProxy);
   await registerCors(app, config.corsOrigins);
-  registerProbes(app, database);
+  registerProbes(app, database, events);
   registerJwks(app, config.jwt);
   await registerGraphQLRoute(app, apollo, services);
 
   return {
     app,
     services,
+    subscriptions,
     async listen(port = config.port, host = config.host) {
       await app.listen({ port, host });
       const address = app.server.address();

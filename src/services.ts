@@ -23,6 +23,12 @@ import { createPasswordResetService, type PasswordResetService } from './recover
 import { createRecoveryThrottle } from './recovery/recoveryThrottle';
 import { createRecoveryTokenStore } from './recovery/recoveryTokenStore';
 import { withVerificationMail } from './recovery/withVerificationMail';
+import { publishingAuditLog } from './events/auditEvents';
+import { createMemoryEventBus, type EventBus } from './events/eventBus';
+import {
+  createSecurityEventService,
+  type SecurityEventService,
+} from './events/securityEventService';
 
 /** Everything resolvers may call, built once per server. */
 export interface Services {
@@ -37,6 +43,10 @@ export interface Services {
   readonly emailVerification: EmailVerificationService;
   /** Reset and verification mail, sent in the background; the server closes it. */
   readonly mail: MailQueue;
+  /** Carries security events to subscribers, on this instance or all (docs/subscriptions.md). */
+  readonly events: EventBus;
+  /** The `securityEvents` subscription's stream. */
+  readonly securityEvents: SecurityEventService;
 }
 
 export interface ServicesOptions {
@@ -48,6 +58,8 @@ export interface ServicesOptions {
   readonly tokenPurgeIntervalMs?: number;
   /** Waits between mail delivery attempts (default 5 s, 30 s, 2 min, 10 min). */
   readonly mailRetryDelaysMs?: readonly number[];
+  /** The event bus; this instance only by default. */
+  readonly events?: EventBus;
 }
 
 const SILENT: EventLogger = { info: () => undefined, warn: () => undefined };
@@ -59,7 +71,9 @@ export function createServices(
   options: ServicesOptions = {},
 ): Services {
   const logger = options.logger ?? SILENT;
-  const audit = options.audit ?? silentAuditLog;
+  const events = options.events ?? createMemoryEventBus();
+  // Every audited sign-in, revocation and role change also becomes a live security event.
+  const audit = publishingAuditLog(options.audit ?? silentAuditLog, events);
   const accessTokens = createAccessTokens(config.jwt);
   const passwords = createPasswordHasher(config.bcryptCost);
   const revokedSessions = createRevokedSessionList(config.jwt, models);
@@ -130,5 +144,7 @@ export function createServices(
     }),
     emailVerification,
     mail,
+    events,
+    securityEvents: createSecurityEventService({ bus: events, users }),
   };
 }

@@ -152,7 +152,12 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         throw new ForbiddenError('EMAIL_NOT_VERIFIED');
       }
       const session = await refreshTokens.startSession(user._id, client);
-      audit('login_succeeded', { userId: user.id, sessionId: session.sessionId, ip: client.ip });
+      audit('login_succeeded', {
+        userId: user.id,
+        sessionId: session.sessionId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+      });
       return payload(user, session, true);
     },
 

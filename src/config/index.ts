@@ -1,6 +1,7 @@
 import { readJwtConfig, type JwtConfig } from './jwt';
 import { readMailConfig, readRecoveryConfig, type MailConfig, type RecoveryConfig } from './mail';
 import { readCorsOrigins, readTrustProxy, type TrustProxy } from './network';
+import { readSubscriptionsConfig, type SubscriptionsConfig } from './subscriptions';
 import {
   collectConfigErrors,
   deepFreeze,
@@ -17,6 +18,7 @@ export { ConfigError, parseDuration } from './readers';
 export type { JwtAlgorithm, JwtConfig } from './jwt';
 export type { TrustProxy } from './network';
 export type { MailConfig, RecoveryConfig } from './mail';
+export type { SubscriptionsConfig } from './subscriptions';
 
 /** Node environments the server knows; anything but `production` is treated as development. */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
@@ -107,6 +109,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly mail: MailConfig;
   readonly recovery: RecoveryConfig;
+  /** WebSocket subscriptions and the optional Redis fan-out (docs/subscriptions.md). */
+  readonly subscriptions: SubscriptionsConfig;
 }
 
 /** Settings of the standalone embedded database (`npm run db`). */
@@ -177,6 +181,7 @@ function readConfig(env: Env): Config {
     shutdownTimeoutMs: readDuration(env, 'SHUTDOWN_TIMEOUT', '10s') * 1000,
     mail: readMailConfig(env, nodeEnv),
     recovery: readRecoveryConfig(env),
+    subscriptions: readSubscriptionsConfig(env),
   });
 }
 

@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { UserDocument } from '../db/models/User';
 import type { AuthResult } from '../accounts/authentication';
 import type { SessionInfo } from '../sessions/sessionService';
+import type { SecurityEventView } from '../events/securityEvents';
 import type { GraphQLContext } from '../graphql/context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -156,6 +157,38 @@ export type Role =
   | 'ADMIN'
   | 'USER';
 
+/** One security event of the caller, as the securityEvents subscription delivers it. */
+export type SecurityEvent = {
+  __typename?: 'SecurityEvent';
+  at: Scalars['DateTime']['output'];
+  /** True when the event concerns the subscriber's own session, or every session of theirs. */
+  current: Scalars['Boolean']['output'];
+  /** Where the event came from, when known (SIGNED_IN, PASSWORD_CHANGED, REFRESH_TOKEN_REUSED). */
+  ip: Maybe<Scalars['String']['output']>;
+  /**
+   * The session concerned, when the event is about one (SIGNED_IN, SESSION_REVOKED,
+   * REFRESH_TOKEN_REUSED).
+   */
+  sessionId: Maybe<Scalars['ID']['output']>;
+  type: SecurityEventType;
+  userAgent: Maybe<Scalars['String']['output']>;
+};
+
+/** What happened to the caller's account or sessions. */
+export type SecurityEventType =
+  /** Every session was ended: logoutAll. */
+  | 'ALL_SESSIONS_REVOKED'
+  /** The password was changed; every earlier session ended. */
+  | 'PASSWORD_CHANGED'
+  /** A rotated refresh token came back; its session was revoked. */
+  | 'REFRESH_TOKEN_REUSED'
+  /** The account's roles were changed; new access tokens carry them. */
+  | 'ROLES_CHANGED'
+  /** One session was ended: logout, revokeSession. */
+  | 'SESSION_REVOKED'
+  /** A password login started a new session (another device, or this one again). */
+  | 'SIGNED_IN';
+
 /** One signed-in device: a refresh-token family started by register or login. */
 export type Session = {
   __typename?: 'Session';
@@ -170,6 +203,15 @@ export type Session = {
   /** When the session last signed in or refreshed. */
   lastUsedAt: Scalars['DateTime']['output'];
   userAgent: Maybe<Scalars['String']['output']>;
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * The caller's own security events as they happen (sign-ins, revocations, password and role
+   * changes), over WebSocket only. Never another user's.
+   */
+  securityEvents: SecurityEvent;
 };
 
 export type User = {
@@ -266,8 +308,11 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RegisterInput: RegisterInput;
   Role: Role;
+  SecurityEvent: ResolverTypeWrapper<SecurityEventView>;
+  SecurityEventType: SecurityEventType;
   Session: ResolverTypeWrapper<SessionInfo>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<UserDocument>;
 };
 
@@ -282,8 +327,10 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
   RegisterInput: RegisterInput;
+  SecurityEvent: SecurityEventView;
   Session: SessionInfo;
   String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
   User: UserDocument;
 };
 
@@ -333,6 +380,15 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   users?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'limit' | 'offset'>>;
 };
 
+export type SecurityEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SecurityEvent'] = ResolversParentTypes['SecurityEvent']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  current?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  ip?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  sessionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['SecurityEventType'], ParentType, ContextType>;
+  userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type SessionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   current?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -341,6 +397,10 @@ export type SessionResolvers<ContextType = GraphQLContext, ParentType extends Re
   ip?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastUsedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  securityEvents?: SubscriptionResolver<ResolversTypes['SecurityEvent'], "securityEvents", ParentType, ContextType>;
 };
 
 export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
@@ -357,7 +417,9 @@ export type Resolvers<ContextType = GraphQLContext> = {
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SecurityEvent?: SecurityEventResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 };
 

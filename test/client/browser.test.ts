@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { REFRESH_TOKEN_KEY } from '../../client/tokenStorage';
 import { accessTokenExpiryMs, sleep } from '../helpers/expiry';
-import { GOOD_PASSWORD, REFRESH, firstError, uniqueEmail } from '../helpers/operations';
+import { GOOD_PASSWORD, LOGIN, REFRESH, firstError, uniqueEmail } from '../helpers/operations';
+import { REVOKE_SESSION, SESSIONS } from '../helpers/sessions';
 import { serveStaticSite, type StaticSite } from '../helpers/staticSite';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 
@@ -137,7 +138,11 @@ beforeAll(async () => {
         .catch(() => ['(body unavailable)']),
     );
   });
+  // The refresh-flow tests count every request; live events renew their own token every second
+  // (ACCESS_TOKEN_TTL=1s), so they stay off until the test of live events turns them on.
   await page.goto(site.url);
+  await page.evaluate(`sessionStorage.setItem('graphql-jwt-auth.example.live', 'off')`);
+  await page.reload();
 }, 120_000);
 
 afterAll(async () => {
@@ -237,6 +242,57 @@ describeInBrowser('the example web page in Chromium', () => {
     expect(await storedRefreshToken()).toBeNull();
     const reused = await api.gql(REFRESH, { refreshToken: refreshToken! });
     expect(firstError(reused).extensions).toMatchObject({ reason: 'INVALID_REFRESH_TOKEN' });
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describeInBrowser('live security events in the example page', () => {
+  it('shows a sign-in on another device as it happens', async () => {
+    await page.evaluate(`sessionStorage.setItem('graphql-jwt-auth.example.live', 'on')`);
+    await page.reload();
+    await expectSignedOut();
+    await page.fill('#email', email);
+    await page.fill('#password', GOOD_PASSWORD);
+    await page.click('#sign-in');
+    await expectSignedIn();
+    expect(await page.locator('#live').isChecked()).toBe(true);
+    // Give the subscription a moment to be acknowledged before the other device signs in.
+    await sleep(1000);
+
+    const other = await api.gql(
+      LOGIN,
+      { input: { email, password: GOOD_PASSWORD } },
+      { headers: { 'user-agent': 'OtherDevice/1.0' } },
+    );
+    expect(other.body.errors).toBeUndefined();
+
+    const notice = page.locator('#live-notice', { hasText: 'Signed in on another device' });
+    await notice.waitFor({ timeout: 10_000 });
+    expect(await notice.textContent()).toContain('OtherDevice/1.0');
+    await page.screenshot({ path: path.join(resultsDir, 'web-live-events.png'), fullPage: true });
+  });
+
+  it('signs out at once when another device revokes its session', async () => {
+    const other = await api.gql(
+      LOGIN,
+      { input: { email, password: GOOD_PASSWORD } },
+      { headers: { 'user-agent': 'OtherDevice/1.0' } },
+    );
+    const token = other.body.data!.login.accessToken;
+    const sessions = await api.gql(SESSIONS, {}, { token });
+    const pageSession = sessions.body.data!.sessions.find(
+      (session) => !session.current && session.userAgent !== 'OtherDevice/1.0',
+    );
+    expect(pageSession).toBeDefined();
+
+    const revoked = await api.gql(REVOKE_SESSION, { id: pageSession!.id }, { token });
+    expect(revoked.body.data).toEqual({ revokeSession: true });
+
+    await page.locator('#signed-out').waitFor({ state: 'visible', timeout: 5000 });
+    expect(await page.locator('#status').textContent()).toBe(
+      'This session was signed out from another device.',
+    );
+    expect(await storedRefreshToken()).toBeNull();
     expect(pageErrors).toEqual([]);
   });
 });

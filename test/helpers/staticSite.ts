@@ -1,6 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 
 export interface StaticSite {
@@ -20,6 +22,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 /**
  * Serves a built page from `root` on a loopback port and forwards `/graphql` to `apiUrl`, so the
  * page talks to the API on its own origin, as it does behind Vite's proxy or a reverse proxy.
+ * WebSocket upgrades of `/graphql` (subscriptions) are forwarded as they are.
  */
 export async function serveStaticSite(root: string, apiUrl: string): Promise<StaticSite> {
   const api = new URL(apiUrl);
@@ -58,6 +61,31 @@ export async function serveStaticSite(root: string, apiUrl: string): Promise<Sta
         createReadStream(served).pipe(response);
       });
   });
+  // Upgraded sockets leave the HTTP server's bookkeeping, so they are tracked for close().
+  const tunnels = new Set<Duplex>();
+  server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
+    const upstream = net.connect(Number(api.port), api.hostname, () => {
+      const headers: string[] = [];
+      for (let i = 0; i < request.rawHeaders.length; i += 2) {
+        const name = request.rawHeaders[i]!;
+        headers.push(
+          `${name}: ${name.toLowerCase() === 'host' ? api.host : request.rawHeaders[i + 1]}`,
+        );
+      }
+      upstream.write(
+        `${request.method} ${request.url} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`,
+      );
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    for (const end of [socket, upstream]) {
+      tunnels.add(end);
+      end.on('close', () => tunnels.delete(end));
+    }
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -66,6 +94,7 @@ export async function serveStaticSite(root: string, apiUrl: string): Promise<Sta
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
+        for (const tunnel of tunnels) tunnel.destroy();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };

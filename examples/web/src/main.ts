@@ -3,7 +3,9 @@ import { createAuthClient } from '../../../client/authClient';
 import { AuthClientError } from '../../../client/authClientError';
 import {
   MeDocument,
+  SecurityEventsDocument,
   SessionsDocument,
+  type SecurityEventsSubscription,
   type SessionFieldsFragment,
   type UserFieldsFragment,
 } from '../../../client/generated/graphql';
@@ -40,6 +42,14 @@ const views = [signedOutView, signedInView, forgotView, resetView];
 function showOnly(view: HTMLElement): void {
   for (const other of views) other.hidden = other !== view;
 }
+const liveToggle = element<HTMLInputElement>('live');
+const liveNotice = element<HTMLParagraphElement>('live-notice');
+const eventList = element<HTMLUListElement>('security-events');
+
+type SecurityEvent = SecurityEventsSubscription['securityEvents'];
+// Remembered per tab, so a reload keeps the choice.
+const LIVE_KEY = 'graphql-jwt-auth.example.live';
+let stopEvents: (() => void) | null = null;
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const shortDateTime = new Intl.DateTimeFormat(undefined, {
@@ -61,6 +71,7 @@ function describe(error: unknown): string {
 }
 
 function showSignedOut(message?: string): void {
+  unwatchSecurityEvents();
   showOnly(signedOutView);
   passwordInput.value = '';
   if (message) say(message);
@@ -128,10 +139,78 @@ async function loadAccount(): Promise<void> {
     loadedAt.textContent = `Loaded ${dateTime.format(new Date())}`;
     showOnly(signedInView);
     say(`Signed in as ${me.me.email}`);
+    watchSecurityEvents();
   } catch (error) {
     if (!auth.isSignedIn()) showSignedOut('Your session has ended. Please sign in again.');
     else say(describe(error), 'error');
   }
+}
+
+function describeEvent(event: SecurityEvent): string {
+  const where = [event.userAgent, event.ip].filter(Boolean).join(' · ') || 'an unknown device';
+  const when = dateTime.format(new Date(event.at));
+  switch (event.type) {
+    case 'SIGNED_IN':
+      return `Signed in on another device (${where}) at ${when}`;
+    case 'SESSION_REVOKED':
+      return event.current
+        ? `This session was revoked at ${when}`
+        : `A session was signed out at ${when}`;
+    case 'ALL_SESSIONS_REVOKED':
+      return `Every session was signed out at ${when}`;
+    case 'PASSWORD_CHANGED':
+      return `The password was changed (${where}) at ${when}`;
+    case 'REFRESH_TOKEN_REUSED':
+      return `A stale refresh token came back (${where}); that session was ended at ${when}`;
+    case 'ROLES_CHANGED':
+      return `Your roles were changed at ${when}`;
+  }
+}
+
+function showEvent(event: SecurityEvent): void {
+  const item = document.createElement('li');
+  item.dataset.type = event.type;
+  item.textContent = describeEvent(event);
+  eventList.prepend(item);
+  if (event.type === 'SIGNED_IN' && !event.current) {
+    liveNotice.textContent = describeEvent(event);
+    liveNotice.hidden = false;
+  }
+  // Sign-ins and revocations change the list of sessions.
+  if (event.type !== 'ROLES_CHANGED') void loadSessions();
+}
+
+async function loadSessions(): Promise<void> {
+  try {
+    renderSessions((await auth.request(SessionsDocument)).sessions);
+  } catch {
+    // The next full load reports problems.
+  }
+}
+
+// One subscription while signed in. When another device revokes this session, the client signs
+// out and the subscription ends with SESSION_REVOKED: the page follows at once.
+function watchSecurityEvents(): void {
+  if (stopEvents || !liveToggle.checked) return;
+  stopEvents = auth.subscribe(SecurityEventsDocument, undefined, {
+    next: (data) => showEvent(data.securityEvents),
+    error: (error) => {
+      stopEvents = null;
+      if (error.reason === 'SESSION_REVOKED' || !auth.isSignedIn()) {
+        showSignedOut('This session was signed out from another device.');
+      } else say(`Live events stopped: ${describe(error)}`, 'error');
+    },
+    complete: () => {
+      stopEvents = null;
+    },
+  });
+}
+
+function unwatchSecurityEvents(): void {
+  stopEvents?.();
+  stopEvents = null;
+  liveNotice.hidden = true;
+  eventList.replaceChildren();
 }
 
 async function signIn(kind: 'login' | 'register'): Promise<void> {
@@ -209,6 +288,16 @@ element<HTMLButtonElement>('resend-verification').addEventListener('click', () =
     () => say('A new verification link is on its way.'),
     (error: unknown) => say(describe(error), 'error'),
   );
+});
+
+liveToggle.checked = sessionStorage.getItem(LIVE_KEY) !== 'off';
+liveToggle.addEventListener('change', () => {
+  sessionStorage.setItem(LIVE_KEY, liveToggle.checked ? 'on' : 'off');
+  if (liveToggle.checked) watchSecurityEvents();
+  else {
+    stopEvents?.();
+    stopEvents = null;
+  }
 });
 
 // Links in mail open APP_URL/reset-password?token=… and APP_URL/verify-email?token=…. The token

@@ -3,6 +3,7 @@ import { DateTime } from './DateTime';
 import { Mutation } from './Mutation';
 import { Query } from './Query';
 import { RecoveryMutation, RecoveryUser } from './recovery';
+import { Subscription } from './Subscription';
 import { User } from './User';
 
 /** The resolver map of the API. */
@@ -10,5 +11,6 @@ export const resolvers: Resolvers = {
   DateTime,
   Query,
   Mutation: { ...Mutation, ...RecoveryMutation },
+  Subscription,
   User: { ...User, ...RecoveryUser },
 };
