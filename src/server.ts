@@ -25,6 +25,8 @@ export interface ServerOptions {
   readonly logStream?: LogStream;
   /** Time between purges of stale refresh tokens (default 10 minutes). */
   readonly tokenPurgeIntervalMs?: number;
+  /** False only in the benchmark's comparison server (see `createApollo`). */
+  readonly authorizeBeforeExecution?: boolean;
 }
 
 export interface AppServer {
@@ -75,7 +77,9 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     logger: app.log,
     tokenPurgeIntervalMs: options.tokenPurgeIntervalMs,
   });
-  const apollo = await createApollo(config, app, options.schema ?? buildSchema());
+  const apollo = await createApollo(config, app, options.schema ?? buildSchema(), {
+    authorizeBeforeExecution: options.authorizeBeforeExecution,
+  });
 
   // The purge runs while the server does: from listen (or ready) until close, never on import.
   app.addHook('onReady', (done) => {

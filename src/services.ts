@@ -48,7 +48,7 @@ export function createServices(
   const passwords = createPasswordHasher(config.bcryptCost);
   const revokedSessions = createRevokedSessionList(config.jwt, models);
   const refreshTokens = createRefreshTokenStore({ config, models, revokedSessions, audit });
-  const users = createUserService(models, audit);
+  const users = createUserService(models, audit, config.jwt.roleScopes);
   const throttle = createAuthThrottle(config.rateLimit, createRateLimiter(models));
   const auth = createAuthService({
     models,

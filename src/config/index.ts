@@ -14,6 +14,8 @@ import {
 export { ConfigError, parseDuration } from './readers';
 export type { JwtAlgorithm, JwtConfig } from './jwt';
 export type { TrustProxy } from './network';
+export { DEFAULT_ROLE_SCOPES, isScope, ROLES } from './scopes';
+export type { RoleName, RoleScopes } from './scopes';
 
 /** Node environments the server knows; anything but `production` is treated as development. */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;

@@ -53,6 +53,7 @@ export type Mutation = {
   register: AuthPayload;
   /** Revokes one of the caller's own sessions; false when the caller has no live session with this id. */
   revokeSession: Scalars['Boolean']['output'];
+  /** Replaces a user's roles. Needs the users:write scope (ADMIN's by default). */
   setUserRoles: User;
 };
 
@@ -103,7 +104,11 @@ export type Query = {
   me: User;
   /** The caller's live sessions (signed-in devices), most recently used first. */
   sessions: Array<Session>;
-  users: Array<User>;
+  /**
+   * Every user, by creation order. Needs the users:read scope (ADMIN's by default); null when
+   * refused, so the rest of a query still answers.
+   */
+  users: Maybe<Array<User>>;
 };
 
 
@@ -141,6 +146,11 @@ export type Session = {
 export type User = {
   __typename?: 'User';
   createdAt: Scalars['DateTime']['output'];
+  /**
+   * Readable by the user themself (also in the AuthPayload that signs them in) and by callers with
+   * the users:read scope. Anyone else gets FORBIDDEN / POLICY_DENIED, which, the field being
+   * non-null, nulls the User (docs/authorization.md, "Nullability").
+   */
   email: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   name: Maybe<Scalars['String']['output']>;
@@ -253,7 +263,9 @@ export type ResolversParentTypes = {
 
 export type AuthDirectiveArgs = {
   fresh?: Maybe<Scalars['Boolean']['input']>;
+  policies?: Maybe<Array<Scalars['String']['input']>>;
   requires?: Maybe<Array<Role>>;
+  scopes?: Maybe<Array<Array<Scalars['String']['input']>>>;
 };
 
 export type AuthDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = AuthDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
@@ -290,7 +302,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   sessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
-  users?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'limit' | 'offset'>>;
+  users?: Resolver<Maybe<Array<ResolversTypes['User']>>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'limit' | 'offset'>>;
 };
 
 export type SessionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = {

@@ -16,7 +16,7 @@ describe('buildSchema', () => {
     const query = schema.getQueryType()!;
     expect(Object.keys(query.getFields())).toEqual(expect.arrayContaining(['me', 'users']));
     expect(getDirective(schema, query.getFields().users!, 'auth')).toEqual([
-      { requires: ['ADMIN'], fresh: false },
+      { scopes: [['users:read']], fresh: false },
     ]);
   });
 
