@@ -23,10 +23,7 @@ export type AuthenticationReason =
 
 /** Why a signed-in caller is not allowed. */
 export type ForbiddenReason =
-  | 'MISSING_ROLE'
-  | 'FRESH_TOKEN_REQUIRED'
-  | 'INSUFFICIENT_SCOPE'
-  | 'POLICY_DENIED';
+  'MISSING_ROLE' | 'FRESH_TOKEN_REQUIRED' | 'INSUFFICIENT_SCOPE' | 'POLICY_DENIED';
 
 /** Why an input was refused. */
 export type UserInputReason =

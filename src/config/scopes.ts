@@ -66,5 +66,8 @@ export function parseRoleScopes(variable: string, value: string): RoleScopes {
 
 export function readRoleScopes(env: Env): RoleScopes {
   const raw = env.ROLE_SCOPES?.trim();
-  return parseRoleScopes('ROLE_SCOPES', raw === undefined || raw === '' ? DEFAULT_ROLE_SCOPES : raw);
+  return parseRoleScopes(
+    'ROLE_SCOPES',
+    raw === undefined || raw === '' ? DEFAULT_ROLE_SCOPES : raw,
+  );
 }

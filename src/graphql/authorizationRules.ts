@@ -1,5 +1,11 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { anyOf, grantsScope, self, type AuthorizationRules, type Policy } from './directives/policies';
+import {
+  anyOf,
+  grantsScope,
+  self,
+  type AuthorizationRules,
+  type Policy,
+} from './directives/policies';
 
 // The user of an AuthPayload is the one its mutation has just signed in (register, login,
 // refreshToken, changePassword): whoever sent it holds that user's tokens now, even though the

@@ -78,8 +78,6 @@ export function buildSchema(...modules: readonly SchemaParts[]): GraphQLSchema {
   return buildGuardedSchema({
     typeDefs: [...loadTypeDefs(), ...modules.flatMap((module) => [module.typeDefs].flat())],
     resolvers: [apiResolvers, ...modules.flatMap((module) => [module.resolvers].flat())],
-    authorization: mergeAuthorizationRules(
-      ...modules.map((module) => module.authorization ?? {}),
-    ),
+    authorization: mergeAuthorizationRules(...modules.map((module) => module.authorization ?? {})),
   });
 }

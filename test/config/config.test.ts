@@ -329,3 +329,37 @@ describe('operations settings', () => {
     expect(() => loadConfig(env)).toThrow(variable);
   });
 });
+
+describe('role scopes and client id', () => {
+  it('grants ADMIN users:* and writes client_id graphql-jwt-auth by default', () => {
+    expect(loadConfig({}).jwt).toMatchObject({
+      roleScopes: { ADMIN: ['users:*'] },
+      clientId: 'graphql-jwt-auth',
+    });
+  });
+
+  it('reads ROLE_SCOPES (replacing the default map) and JWT_CLIENT_ID', () => {
+    const config = loadConfig({
+      ROLE_SCOPES: ' USER = notes:read  notes:write ; ADMIN=* ;',
+      JWT_CLIENT_ID: 'web',
+    });
+    expect(config.jwt.roleScopes).toEqual({ USER: ['notes:read', 'notes:write'], ADMIN: ['*'] });
+    expect(config.jwt.clientId).toBe('web');
+    expect(Object.isFrozen(config.jwt.roleScopes)).toBe(true);
+  });
+
+  it.each([
+    ['ROOT=users:*', /unknown role "ROOT"/],
+    ['ADMIN users:*', /has no "="/],
+    ['ADMIN=users:*;ADMIN=notes:read', /ADMIN twice/],
+    ['ADMIN=users:*:read', /"users:\*:read"/],
+    ['USER=notes:read,notes:write', /"notes:read,notes:write"/],
+    ['USER=*:read', /"\*:read"/],
+  ])('refuses ROLE_SCOPES=%s with a message naming it', (value, problem) => {
+    expect(() => loadConfig({ ROLE_SCOPES: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ROLE_SCOPES: value })).toThrow(
+      /^Invalid configuration: ROLE_SCOPES /,
+    );
+    expect(() => loadConfig({ ROLE_SCOPES: value })).toThrow(problem);
+  });
+});

@@ -72,8 +72,7 @@ function allOccurrences(schema: GraphQLSchema): Occurrence[] {
       found.push({ at: type.name, appliesTo, requirement });
     }
     for (const field of Object.values(type.getFields())) {
-      for (const requirement of (getDirective(schema, field, 'auth') ??
-        []) as AuthRequirement[]) {
+      for (const requirement of (getDirective(schema, field, 'auth') ?? []) as AuthRequirement[]) {
         found.push({ at: `${type.name}.${field.name}`, appliesTo, requirement });
       }
     }
@@ -86,7 +85,10 @@ function allOccurrences(schema: GraphQLSchema): Occurrence[] {
  * registered (all unknown names are listed at once), every scope must be well-formed, and `self`
  * may only guard types that declare an owner (docs/authorization.md).
  */
-export function assertGuardsResolvable(schema: GraphQLSchema, rules: AuthorizationRules = {}): void {
+export function assertGuardsResolvable(
+  schema: GraphQLSchema,
+  rules: AuthorizationRules = {},
+): void {
   const registered = policyRegistry(rules);
   const owners = ownerRules(rules);
   const occurrences = allOccurrences(schema);
@@ -102,7 +104,7 @@ export function assertGuardsResolvable(schema: GraphQLSchema, rules: Authorizati
     if (requirement.policies?.includes('self')) {
       const ownerless = appliesTo.filter((type) => !owners[type.name]).map((type) => type.name);
       if (ownerless.length > 0) {
-        problems.push(`${at} uses "self", but ${ownerless.join(', ')} declare no owner`);
+        problems.push(`${at} uses "self", but no owner is declared for ${ownerless.join(', ')}`);
       }
     }
   }

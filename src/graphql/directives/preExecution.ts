@@ -110,9 +110,7 @@ export function authorizeOperation({
         continue;
       }
       const fragment =
-        selection.kind === Kind.INLINE_FRAGMENT
-          ? selection
-          : fragments.get(selection.name.value);
+        selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
       if (!fragment) continue;
       const conditionType = fragment.typeCondition
         ? schema.getType(fragment.typeCondition.name.value)

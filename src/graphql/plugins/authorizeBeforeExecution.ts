@@ -5,7 +5,10 @@ import type { GraphQLContext } from '../context';
 import { authorizeOperation } from '../directives/preExecution';
 
 /** The server's error formatter, so refusals read exactly like errors from execution. */
-export type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+export type FormatError = (
+  formatted: GraphQLFormattedError,
+  error: unknown,
+) => GraphQLFormattedError;
 
 /**
  * Decides every request-only guard of the operation once it is resolved and validated, before any

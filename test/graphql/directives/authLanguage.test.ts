@@ -194,11 +194,7 @@ describe('@auth language', () => {
   });
 
   it('names the scope sets that would have passed', async () => {
-    const response = await api.gql(
-      '{ readOrAudit }',
-      {},
-      { token: tokenFor(callers.reader!) },
-    );
+    const response = await api.gql('{ readOrAudit }', {}, { token: tokenFor(callers.reader!) });
     expect(response.body.errors?.[0]?.extensions).toEqual({
       code: 'FORBIDDEN',
       reason: 'INSUFFICIENT_SCOPE',
