@@ -6,15 +6,31 @@ export interface GraphQLErrorEntry {
 }
 
 /**
+ * The API's `FORBIDDEN` reasons (docs/api.md, "Errors"): a missing role, a token that is not
+ * fresh, a missing scope (`requiredScopes` says which sets would do) or a refusing policy
+ * (`policy` names it).
+ */
+export type ForbiddenReason =
+  'MISSING_ROLE' | 'FRESH_TOKEN_REQUIRED' | 'INSUFFICIENT_SCOPE' | 'POLICY_DENIED';
+
+/**
  * Why a call failed. `code` and `reason` are the API's `extensions.code` and `extensions.reason`
- * (for example `UNAUTHENTICATED` / `INVALID_REFRESH_TOKEN`, `BAD_USER_INPUT` / `EMAIL_TAKEN`), or
- * `NETWORK_ERROR` / `BAD_RESPONSE` when no GraphQL answer arrived.
+ * (for example `UNAUTHENTICATED` / `INVALID_REFRESH_TOKEN`, `BAD_USER_INPUT` / `EMAIL_TAKEN`,
+ * `FORBIDDEN` / one of {@link ForbiddenReason}), or `NETWORK_ERROR` / `BAD_RESPONSE` when no
+ * GraphQL answer arrived.
  */
 export class AuthClientError extends Error {
   readonly code: string;
   readonly reason: string | undefined;
   /** The input field a `BAD_USER_INPUT` error is about, when the API names one. */
   readonly field: string | undefined;
+  /**
+   * With `INSUFFICIENT_SCOPE`: the scope sets the field accepts; a token granting every scope of
+   * any one of them would pass.
+   */
+  readonly requiredScopes: ReadonlyArray<ReadonlyArray<string>> | undefined;
+  /** With `POLICY_DENIED`: the name of the policy that refused. */
+  readonly policy: string | undefined;
   /** HTTP status of the response, when there was one. */
   readonly status: number | undefined;
   /** Every error of the response, for callers that need more than the first. */
@@ -26,6 +42,8 @@ export class AuthClientError extends Error {
       code: string;
       reason?: string;
       field?: string;
+      requiredScopes?: ReadonlyArray<ReadonlyArray<string>>;
+      policy?: string;
       status?: number;
       errors?: readonly GraphQLErrorEntry[];
       cause?: unknown;
@@ -36,6 +54,8 @@ export class AuthClientError extends Error {
     this.code = details.code;
     this.reason = details.reason;
     this.field = details.field;
+    this.requiredScopes = details.requiredScopes;
+    this.policy = details.policy;
     this.status = details.status;
     this.errors = details.errors ?? [];
   }
@@ -45,10 +65,17 @@ export class AuthClientError extends Error {
     const first = errors[0];
     const extensions = first?.extensions ?? {};
     const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    const scopeSets = (value: unknown) =>
+      Array.isArray(value) &&
+      value.every((set) => Array.isArray(set) && set.every((scope) => typeof scope === 'string'))
+        ? (value as string[][])
+        : undefined;
     return new AuthClientError(first?.message ?? 'The request failed', {
       code: text(extensions.code) ?? 'INTERNAL_SERVER_ERROR',
       reason: text(extensions.reason),
       field: text(extensions.field),
+      requiredScopes: scopeSets(extensions.requiredScopes),
+      policy: text(extensions.policy),
       status,
       errors,
     });

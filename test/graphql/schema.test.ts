@@ -97,7 +97,7 @@ describe('start-up check of @auth guards', () => {
 
   it('refuses self on a root field, which has no owner', () => {
     expect(() => build('type Query { a: String @auth(policies: ["self"]) }')).toThrow(
-      /Query\.a uses "self", but no owner is declared for Query/
+      /Query\.a uses "self", but no owner is declared for Query/,
     );
   });
 
