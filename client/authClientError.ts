@@ -65,11 +65,10 @@ export class AuthClientError extends Error {
     const first = errors[0];
     const extensions = first?.extensions ?? {};
     const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-    const scopeSets = (value: unknown) =>
+    const isScopeSets = (value: unknown): value is string[][] =>
       Array.isArray(value) &&
-      value.every((set) => Array.isArray(set) && set.every((scope) => typeof scope === 'string'))
-        ? (value as string[][])
-        : undefined;
+      value.every((set) => Array.isArray(set) && set.every((scope) => typeof scope === 'string'));
+    const scopeSets = (value: unknown) => (isScopeSets(value) ? value : undefined);
     return new AuthClientError(first?.message ?? 'The request failed', {
       code: text(extensions.code) ?? 'INTERNAL_SERVER_ERROR',
       reason: text(extensions.reason),

@@ -17,7 +17,7 @@ import {
   type PolicyInput,
 } from './policies';
 
-type Resolver = GraphQLFieldResolver<unknown, GraphQLContext>;
+type Resolver = GraphQLFieldResolver<unknown, GraphQLContext, Record<string, unknown>>;
 
 // Runs `next` after `check`, synchronously when the check was: most guards have no policy, and
 // a promise per guarded field would cost every read.

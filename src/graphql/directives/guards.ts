@@ -37,6 +37,8 @@ export interface FieldGuard {
 }
 
 declare module 'graphql' {
+  // Merging with graphql's interface needs its type parameters, used or not.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface GraphQLFieldExtensions<_TSource, _TContext, _TArgs> {
     /** Set by the `@auth` transformer on every guarded field; read by the pre-execution check. */
     authGuard?: FieldGuard;

@@ -49,9 +49,19 @@ export const BUILT_IN_OWNERS: Readonly<Record<string, string>> = { User: 'id' };
 export const self: Policy = ({ claims, parent, info }) => {
   const property = info.parentType.extensions.authOwner;
   if (!claims || !property || !parent || typeof parent !== 'object') return false;
-  const owner: unknown = (parent as Record<string, unknown>)[property];
-  return owner !== undefined && owner !== null && String(owner) === claims.sub;
+  const owner = idOf((parent as Record<string, unknown>)[property]);
+  return owner !== null && owner === claims.sub;
 };
+
+/** A user id as a string: the value itself, or the hex form of a MongoDB ObjectId reference. */
+function idOf(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && 'toHexString' in value) {
+    const hex: unknown = (value as { toHexString: () => unknown }).toHexString();
+    return typeof hex === 'string' ? hex : null;
+  }
+  return null;
+}
 
 /** A policy that passes when the caller's token grants `scope` (hierarchy and wildcards apply). */
 export function grantsScope(scope: string): Policy {

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
-import type { GraphQLFormattedError } from 'graphql';
+import { OperationTypeNode, type GraphQLFormattedError } from 'graphql';
 import type { GraphQLContext } from '../context';
 import { authorizeOperation } from '../directives/preExecution';
 
@@ -35,7 +35,7 @@ export function authorizeBeforeExecutionPlugin(
           });
           // Mutation fields run one after another and each may change data; subscriptions
           // commit to a stream. Either is all or nothing; a query can answer in part.
-          if (denied.length > 0 && operation.operation !== 'query') {
+          if (denied.length > 0 && operation.operation !== OperationTypeNode.QUERY) {
             refusal = denied.map((error) => formatError(error.toJSON(), error));
           }
           return Promise.resolve();

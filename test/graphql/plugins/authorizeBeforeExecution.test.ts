@@ -120,7 +120,7 @@ describe('decided before execution, on a schema of its own', () => {
       ticks: {
         subscribe: async function* ticks() {
           subscribed += 1;
-          for (let tick = 1; tick <= 2; tick += 1) yield { ticks: tick };
+          for (let tick = 1; tick <= 2; tick += 1) yield await Promise.resolve({ ticks: tick });
         },
       },
     },
