@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
-import { OperationTypeNode, type GraphQLFormattedError } from 'graphql';
+import { getVariableValues, OperationTypeNode, type GraphQLFormattedError } from 'graphql';
 import type { GraphQLContext } from '../context';
 import { authorizeOperation } from '../directives/preExecution';
 
@@ -13,8 +13,8 @@ export type FormatError = (
 /**
  * Decides every request-only guard of the operation once it is resolved and validated, before any
  * resolver runs (docs/authorization.md, "Decided before execution"). A mutation or subscription
- * with any denied field runs nothing: the answer is only the errors, with HTTP 200 like every
- * other guard refusal. A query executes, and its denied fields resolve to null with their errors.
+ * with any denied field runs nothing: the answer is `data: null` and the errors, with HTTP 200 like
+ * every other guard refusal. A query executes, and its denied fields resolve to null with their errors.
  */
 export function authorizeBeforeExecutionPlugin(
   formatError: FormatError,
@@ -26,11 +26,19 @@ export function authorizeBeforeExecutionPlugin(
         didResolveOperation({ schema, document, operation, request, contextValue }) {
           // Apollo reports a document without a matching operation before this hook.
           if (!operation) return Promise.resolve();
+          // Variables that do not fit the operation are the client's error to hear first (400
+          // BAD_USER_INPUT from execution); the check decides on the coerced values.
+          const variables = getVariableValues(
+            schema,
+            operation.variableDefinitions ?? [],
+            request.variables ?? {},
+          );
+          if (variables.errors) return Promise.resolve();
           const denied = authorizeOperation({
             schema,
             document,
             operation,
-            variables: request.variables,
+            variables: variables.coerced,
             context: contextValue,
           });
           // Mutation fields run one after another and each may change data; subscriptions
@@ -44,7 +52,8 @@ export function authorizeBeforeExecutionPlugin(
           if (!refusal) return Promise.resolve(null);
           return Promise.resolve({
             http: { status: undefined, headers: new HeaderMap() },
-            body: { kind: 'single', singleResult: { errors: refusal } },
+            // Nothing ran, so there is no data: null, as when a non-null root field is refused.
+            body: { kind: 'single', singleResult: { data: null, errors: refusal } },
           });
         },
       });

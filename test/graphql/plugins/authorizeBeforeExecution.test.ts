@@ -33,6 +33,7 @@ describe('decided before execution, on the API', () => {
     );
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
+      data: null,
       errors: [
         expect.objectContaining({
           path: ['logoutAll'],
@@ -53,7 +54,7 @@ describe('decided before execution, on the API', () => {
       { id: user.user.id },
       { token: user.accessToken },
     );
-    expect(response.body.data).toBeUndefined();
+    expect(response.body.data).toBeNull();
     expect(response.body.errors).toEqual([
       expect.objectContaining({
         path: ['setUserRoles'],
@@ -153,6 +154,7 @@ describe('decided before execution, on a schema of its own', () => {
     const before = value;
     const response = await api.gql('mutation { bump { value audit } }', {}, { token: user() });
     expect(response.body).toEqual({
+      data: null,
       errors: [
         expect.objectContaining({
           path: ['bump', 'audit'],
@@ -188,6 +190,7 @@ describe('decided before execution, on a schema of its own', () => {
     const before = subscribed;
     const response = await api.gql('subscription { ticks }', {}, { token: user() });
     expect(response.body).toEqual({
+      data: null,
       errors: [
         expect.objectContaining({
           path: ['ticks'],
