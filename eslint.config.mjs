@@ -11,6 +11,7 @@ export default tseslint.config(
       'node_modules/',
       'src/generated/',
       'client/generated/',
+      'examples/notes/generated/',
       'examples/web/dist/',
       '.data/',
     ],

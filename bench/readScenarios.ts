@@ -3,7 +3,7 @@ import { failures, runLoad } from './loadTest';
 import { combineRuns, median, type Measured } from './measured';
 import type { ServerProcess } from './serverProcess';
 
-export type ReadServer = 'guarded' | 'unguarded' | 'ceiling' | 'ceilingNoLookup';
+export type ReadServer = 'guarded' | 'noPrecheck' | 'unguarded' | 'ceiling' | 'ceilingNoLookup';
 
 /** One server answering the read, and how to ask it. */
 export interface ReadTarget {
@@ -18,6 +18,8 @@ export interface ReadResults {
   readonly servers: Readonly<Record<ReadServer, Measured>>;
   /** Per round, guarded req/s ÷ unguarded req/s. */
   readonly authOverhead: readonly number[];
+  /** Per round, guarded req/s ÷ the same API without the pre-execution check. */
+  readonly precheckCost: readonly number[];
   /** Per round, guarded req/s ÷ ceiling req/s. */
   readonly ofCeiling: readonly number[];
   /** Per round, unguarded ÷ guarded server CPU per read. */
@@ -51,6 +53,7 @@ export async function runReadScenarios(
   }
   const runs = new Map<ReadServer, Measured[]>(targets.map((target) => [target.key, []]));
   const authOverhead: number[] = [];
+  const precheckCost: number[] = [];
   const ofCeiling: number[] = [];
   const cpuCrossCheck: number[] = [];
   for (let round = 0; round < profile.rounds; round += 1) {
@@ -65,6 +68,10 @@ export async function runReadScenarios(
     const guarded = thisRound.get('guarded');
     const unguarded = thisRound.get('unguarded');
     const ceiling = thisRound.get('ceiling');
+    const noPrecheck = thisRound.get('noPrecheck');
+    if (guarded && noPrecheck) {
+      precheckCost.push(guarded.result.perSecond / noPrecheck.result.perSecond);
+    }
     if (guarded && unguarded && ceiling) {
       authOverhead.push(guarded.result.perSecond / unguarded.result.perSecond);
       ofCeiling.push(guarded.result.perSecond / ceiling.result.perSecond);
@@ -76,16 +83,18 @@ export async function runReadScenarios(
   }
   const combined = (key: ReadServer): Measured => combineRuns(runs.get(key) ?? []);
   context.log(
-    `reads: guarded ÷ unguarded ${median(authOverhead).toFixed(2)}, guarded ÷ ceiling ${median(ofCeiling).toFixed(2)} (medians of rounds)`,
+    `reads: guarded ÷ unguarded ${median(authOverhead).toFixed(2)}, guarded ÷ without pre-execution check ${median(precheckCost).toFixed(2)}, guarded ÷ ceiling ${median(ofCeiling).toFixed(2)} (medians of rounds)`,
   );
   return {
     servers: {
       guarded: combined('guarded'),
+      noPrecheck: combined('noPrecheck'),
       unguarded: combined('unguarded'),
       ceiling: combined('ceiling'),
       ceilingNoLookup: combined('ceilingNoLookup'),
     },
     authOverhead,
+    precheckCost,
     ofCeiling,
     cpuCrossCheck,
   };

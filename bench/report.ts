@@ -88,6 +88,13 @@ function targets({ reads, logins }: BenchReport): Target[] {
       atLeast: true,
     },
     {
+      label: 'Pre-execution check: guarded ÷ guarded without the check req/s',
+      ratio: median(reads.precheckCost),
+      detail: `rounds: ${list(reads.precheckCost)}`,
+      bound: 0.95,
+      atLeast: true,
+    },
+    {
       label: 'Guarded read ÷ bare `node:http` ceiling req/s',
       ratio: median(reads.ofCeiling),
       detail: `rounds: ${list(reads.ofCeiling)}`,
@@ -139,6 +146,13 @@ export function renderReport(report: BenchReport): string {
       'Guarded read `{ me { id roles } }`',
       'API (`dist/`)',
       reads.servers.guarded,
+      'req/s',
+    ),
+    loadRow(
+      '1′',
+      'Same read, guards decided as fields resolve (no pre-execution check)',
+      'API variant',
+      reads.servers.noPrecheck,
       'req/s',
     ),
     loadRow(

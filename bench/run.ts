@@ -136,9 +136,11 @@ async function main(): Promise<void> {
       register.user.id,
     ]);
     const ceiling = await start('ceiling', 'dist-bench/bench/ceilingServer.js');
+    const noPrecheck = await start('noPrecheck', 'dist-bench/bench/noPrecheckServer.js');
     const bearer = { authorization: `Bearer ${register.accessToken}` };
     const readTargets: ReadTarget[] = [
       { key: 'guarded', server: api, path: '/graphql', headers: bearer },
+      { key: 'noPrecheck', server: noPrecheck, path: '/graphql', headers: bearer },
       { key: 'unguarded', server: unguarded, path: '/graphql', headers: {} },
       { key: 'ceiling', server: ceiling, path: '/graphql', headers: bearer },
       { key: 'ceilingNoLookup', server: ceiling, path: '/graphql/no-lookup', headers: bearer },
@@ -194,6 +196,7 @@ async function main(): Promise<void> {
     const reads = await runReadScenarios(context, readTargets);
     await unguarded.stop();
     await ceiling.stop();
+    await noPrecheck.stop();
     // Before the logins fill the refresh-token collection, which FerretDB scans on most queries.
     const refresh = await runRefreshScenario(context);
     const logins = await runLoginScenarios(context);

@@ -29,6 +29,8 @@ export function buildUnguardedSchema(userId: string): GraphQLSchema {
       roles: ['USER'],
       sid: 'bench',
       fresh: false,
+      scopes: [],
+      clientId: null,
       jti: 'bench',
       iat: 0,
       exp: Number.MAX_SAFE_INTEGER,

@@ -19,6 +19,8 @@ export type AuthErrorReason =
   | 'INVALID_VERIFICATION_TOKEN'
   | 'MISSING_ROLE'
   | 'FRESH_TOKEN_REQUIRED'
+  | 'INSUFFICIENT_SCOPE'
+  | 'POLICY_DENIED'
   | 'EMAIL_NOT_VERIFIED'
   | 'EMAIL_TAKEN'
   | 'INVALID_EMAIL'
@@ -40,6 +42,13 @@ export class AuthClientError extends Error {
   readonly reason: AuthErrorReason | undefined;
   /** The input field a `BAD_USER_INPUT` error is about, when the API names one. */
   readonly field: string | undefined;
+  /**
+   * With `INSUFFICIENT_SCOPE`: the scope sets the field accepts; a token granting every scope of
+   * any one of them would pass.
+   */
+  readonly requiredScopes: ReadonlyArray<ReadonlyArray<string>> | undefined;
+  /** With `POLICY_DENIED`: the name of the policy that refused. */
+  readonly policy: string | undefined;
   /** HTTP status of the response, when there was one. */
   readonly status: number | undefined;
   /** Every error of the response, for callers that need more than the first. */
@@ -51,6 +60,8 @@ export class AuthClientError extends Error {
       code: string;
       reason?: string;
       field?: string;
+      requiredScopes?: ReadonlyArray<ReadonlyArray<string>>;
+      policy?: string;
       status?: number;
       errors?: readonly GraphQLErrorEntry[];
       cause?: unknown;
@@ -61,6 +72,8 @@ export class AuthClientError extends Error {
     this.code = details.code;
     this.reason = details.reason;
     this.field = details.field;
+    this.requiredScopes = details.requiredScopes;
+    this.policy = details.policy;
     this.status = details.status;
     this.errors = details.errors ?? [];
   }
@@ -70,10 +83,16 @@ export class AuthClientError extends Error {
     const first = errors[0];
     const extensions = first?.extensions ?? {};
     const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    const isScopeSets = (value: unknown): value is string[][] =>
+      Array.isArray(value) &&
+      value.every((set) => Array.isArray(set) && set.every((scope) => typeof scope === 'string'));
+    const scopeSets = (value: unknown) => (isScopeSets(value) ? value : undefined);
     return new AuthClientError(first?.message ?? 'The request failed', {
       code: text(extensions.code) ?? 'INTERNAL_SERVER_ERROR',
       reason: text(extensions.reason),
       field: text(extensions.field),
+      requiredScopes: scopeSets(extensions.requiredScopes),
+      policy: text(extensions.policy),
       status,
       errors,
     });

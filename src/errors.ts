@@ -25,7 +25,12 @@ export type AuthenticationReason =
   | 'INVALID_VERIFICATION_TOKEN';
 
 /** Why a signed-in caller is not allowed. */
-export type ForbiddenReason = 'MISSING_ROLE' | 'FRESH_TOKEN_REQUIRED' | 'EMAIL_NOT_VERIFIED';
+export type ForbiddenReason =
+  | 'MISSING_ROLE'
+  | 'FRESH_TOKEN_REQUIRED'
+  | 'INSUFFICIENT_SCOPE'
+  | 'POLICY_DENIED'
+  | 'EMAIL_NOT_VERIFIED';
 
 /** Why an input was refused. */
 export type UserInputReason =
@@ -56,6 +61,8 @@ const FORBIDDEN_MESSAGES: Readonly<Record<ForbiddenReason, string>> = {
   MISSING_ROLE: 'You do not have permission to do this.',
   FRESH_TOKEN_REQUIRED: 'Please sign in again with your password to do this.',
   EMAIL_NOT_VERIFIED: 'Please verify your email address first: follow the link we sent you.',
+  INSUFFICIENT_SCOPE: 'Your access token does not carry the scope this needs.',
+  POLICY_DENIED: 'You do not have permission to do this.',
 };
 
 /**
@@ -81,10 +88,33 @@ export class AuthenticationError extends ClientError {
   }
 }
 
-/** The caller is signed in but may not do this. */
+/**
+ * The caller is signed in but may not do this. `INSUFFICIENT_SCOPE` and `POLICY_DENIED` carry
+ * details of their own: throw their subclasses below rather than passing `details` here.
+ */
 export class ForbiddenError extends ClientError {
-  constructor(readonly reason: ForbiddenReason) {
-    super(FORBIDDEN_MESSAGES[reason], ErrorCode.FORBIDDEN, { reason });
+  constructor(
+    readonly reason: ForbiddenReason,
+    details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(FORBIDDEN_MESSAGES[reason], ErrorCode.FORBIDDEN, { reason, ...details });
+  }
+}
+
+/**
+ * A scope guard refused the field; `extensions.requiredScopes` is the guard's list of scope sets,
+ * any one of which (all its scopes) would have passed (docs/authorization.md).
+ */
+export class InsufficientScopeError extends ForbiddenError {
+  constructor(readonly requiredScopes: readonly (readonly string[])[]) {
+    super('INSUFFICIENT_SCOPE', { requiredScopes });
+  }
+}
+
+/** A named policy refused the field; `extensions.policy` names it. */
+export class PolicyDeniedError extends ForbiddenError {
+  constructor(readonly policy: string) {
+    super('POLICY_DENIED', { policy });
   }
 }
 

@@ -36,6 +36,8 @@ export interface ServerOptions {
   readonly tokenPurgeIntervalMs?: number;
   /** Time a client has to send a whole request, headers and body (default 30 s). */
   readonly requestTimeoutMs?: number;
+  /** False only in the benchmark's comparison server (see `createApollo`). */
+  readonly authorizeBeforeExecution?: boolean;
 }
 
 export interface AppServer {
@@ -108,7 +110,9 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     events,
   });
   const schema = options.schema ?? buildSchema();
-  const apollo = await createApollo(config, app, schema);
+  const apollo = await createApollo(config, app, schema, {
+    authorizeBeforeExecution: options.authorizeBeforeExecution,
+  });
   const subscriptions = createSubscriptionServer({ config, schema, services, logger: app.log });
 
   // The purge runs while the server does: from listen (or ready) until close, never on import.

@@ -78,7 +78,7 @@ export function createServices(
   const passwords = createPasswordHasher(config.bcryptCost);
   const revokedSessions = createRevokedSessionList(config.jwt, models);
   const refreshTokens = createRefreshTokenStore({ config, models, revokedSessions, audit });
-  const users = createUserService(models, audit);
+  const users = createUserService(models, audit, config.jwt.roleScopes);
   const limiter = createRateLimiter(models);
   const throttle = createAuthThrottle(config.rateLimit, limiter);
   const mail = createMailQueue({

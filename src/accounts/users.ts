@@ -1,4 +1,6 @@
 import { isValidObjectId } from 'mongoose';
+import type { RoleScopes } from '../config';
+import { hasScope, scopesForRoles } from '../tokens/scopes';
 import { silentAuditLog, type AuditLog } from '../logging/audit';
 import type { Models } from '../db/database';
 import { AuthenticationError, ForbiddenError, UserInputError } from '../errors';
@@ -14,10 +16,11 @@ export interface UserService {
    */
   current(caller: Caller): Promise<UserDocument>;
   /**
-   * The caller, who must be an ADMIN now: the stored roles decide, not the token's, so a demoted
-   * admin or a revoked session loses admin powers at once rather than when the token expires.
+   * The caller, whose stored roles must grant `scope` now (under the configured role→scope map):
+   * the stored roles decide, not the token's scopes, so a demoted admin or a revoked session loses
+   * admin powers at once rather than when the token expires. FORBIDDEN/MISSING_ROLE otherwise.
    */
-  currentAdmin(caller: Caller): Promise<UserDocument>;
+  currentGranted(caller: Caller, scope: string): Promise<UserDocument>;
   /** Users by creation order, for administrators. */
   list(caller: Caller, limit: number, offset: number): Promise<UserDocument[]>;
   /** Replaces a user's roles; takes effect in access tokens issued from now on. */
@@ -32,8 +35,15 @@ function uniqueRoles(roles: readonly RoleName[]): RoleName[] {
   return [...new Set(roles)];
 }
 
-/** Reading and administering user accounts. */
-export function createUserService(models: Models, audit: AuditLog = silentAuditLog): UserService {
+/**
+ * Reading and administering user accounts. `roleScopes` is the configured role→scope map (none by
+ * default: the CLI only sets roles).
+ */
+export function createUserService(
+  models: Models,
+  audit: AuditLog = silentAuditLog,
+  roleScopes: RoleScopes = {},
+): UserService {
   const { User } = models;
 
   async function current({ sub, sid }: Caller): Promise<UserDocument> {
@@ -44,15 +54,17 @@ export function createUserService(models: Models, audit: AuditLog = silentAuditL
     return user;
   }
 
-  async function currentAdmin(caller: Caller): Promise<UserDocument> {
+  async function currentGranted(caller: Caller, scope: string): Promise<UserDocument> {
     const actor = await current(caller);
-    if (!actor.roles.includes('ADMIN')) throw new ForbiddenError('MISSING_ROLE');
+    if (!hasScope(scopesForRoles(roleScopes, actor.roles), scope)) {
+      throw new ForbiddenError('MISSING_ROLE');
+    }
     return actor;
   }
 
   return {
     current,
-    currentAdmin,
+    currentGranted,
 
     async list(caller, limit, offset) {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
@@ -65,12 +77,12 @@ export function createUserService(models: Models, audit: AuditLog = silentAuditL
       if (!Number.isInteger(offset) || offset < 0) {
         throw new UserInputError('INVALID_ARGUMENT', 'offset', 'offset must be 0 or more.');
       }
-      await currentAdmin(caller);
+      await currentGranted(caller, 'users:read');
       return User.find().sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit);
     },
 
     async setRoles(caller, userId, roles) {
-      await currentAdmin(caller);
+      await currentGranted(caller, 'users:write');
       if (!isValidObjectId(userId)) {
         throw new UserInputError('INVALID_ID', 'userId', 'No user has this id.');
       }

@@ -19,6 +19,8 @@ export type { JwtAlgorithm, JwtConfig } from './jwt';
 export type { TrustProxy } from './network';
 export type { MailConfig, RecoveryConfig } from './mail';
 export type { SubscriptionsConfig } from './subscriptions';
+export { DEFAULT_ROLE_SCOPES, isScope, ROLES } from './scopes';
+export type { RoleName, RoleScopes } from './scopes';
 
 /** Node environments the server knows; anything but `production` is treated as development. */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;

@@ -9,6 +9,7 @@ import {
   type VerificationKey,
 } from './keys';
 import { ConfigError, invalid, readChoice, readDuration, readText, type Env } from './readers';
+import { readRoleScopes, type RoleScopes } from './scopes';
 
 /** Signing algorithms on the allowlist; exactly one is active per deployment. */
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
@@ -39,6 +40,16 @@ export interface JwtConfig {
   readonly issuer: string;
   /** JWT_AUDIENCE, default `graphql-jwt-auth`: the `aud` claim written and required. */
   readonly audience: string;
+  /**
+   * JWT_CLIENT_ID, default `graphql-jwt-auth`: the RFC 9068 `client_id` claim of every access token
+   * (this API issues tokens to its own first-party clients only).
+   */
+  readonly clientId: string;
+  /**
+   * ROLE_SCOPES, default `ADMIN=users:*`: the scopes each role grants, written into the RFC 9068
+   * `scope` claim (docs/authorization.md, "Scopes").
+   */
+  readonly roleScopes: RoleScopes;
   /** ACCESS_TOKEN_TTL, default 15m: access token lifetime in seconds. */
   readonly accessTokenTtl: number;
   /** Clock skew tolerated when checking `exp` and `nbf`, in seconds. */
@@ -96,6 +107,8 @@ export function readJwtConfig(env: Env, isProduction: boolean): JwtConfig {
     algorithm,
     issuer: readText(env, 'JWT_ISSUER', 'graphql-jwt-auth'),
     audience: readText(env, 'JWT_AUDIENCE', 'graphql-jwt-auth'),
+    clientId: readText(env, 'JWT_CLIENT_ID', 'graphql-jwt-auth'),
+    roleScopes: readRoleScopes(env),
     accessTokenTtl: readDuration(env, 'ACCESS_TOKEN_TTL', '15m'),
     clockToleranceSeconds: 5,
   };

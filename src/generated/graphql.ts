@@ -67,6 +67,7 @@ export type Mutation = {
   resetPassword: AuthPayload;
   /** Revokes one of the caller's own sessions; false when the caller has no live session with this id. */
   revokeSession: Scalars['Boolean']['output'];
+  /** Replaces a user's roles. Needs the users:write scope (ADMIN's by default). */
   setUserRoles: User;
   /**
    * Marks the address verified with the token from a verification mail. UNAUTHENTICATED /
@@ -138,7 +139,11 @@ export type Query = {
   me: User;
   /** The caller's live sessions (signed-in devices), most recently used first. */
   sessions: Array<Session>;
-  users: Array<User>;
+  /**
+   * Every user, by creation order. Needs the users:read scope (ADMIN's by default); null when
+   * refused, so the rest of a query still answers.
+   */
+  users: Maybe<Array<User>>;
 };
 
 
@@ -217,6 +222,11 @@ export type Subscription = {
 export type User = {
   __typename?: 'User';
   createdAt: Scalars['DateTime']['output'];
+  /**
+   * Readable by the user themself (also in the AuthPayload that signs them in) and by callers with
+   * the users:read scope. Anyone else gets FORBIDDEN / POLICY_DENIED, which, the field being
+   * non-null, nulls the User (docs/authorization.md, "Nullability").
+   */
   email: Scalars['String']['output'];
   /** Whether the owner of the address followed a verification (or password reset) link. */
   emailVerified: Scalars['Boolean']['output'];
@@ -336,7 +346,9 @@ export type ResolversParentTypes = {
 
 export type AuthDirectiveArgs = {
   fresh?: Maybe<Scalars['Boolean']['input']>;
+  policies?: Maybe<Array<Scalars['String']['input']>>;
   requires?: Maybe<Array<Role>>;
+  scopes?: Maybe<Array<Array<Scalars['String']['input']>>>;
 };
 
 export type AuthDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = AuthDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
@@ -377,7 +389,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   sessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
-  users?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'limit' | 'offset'>>;
+  users?: Resolver<Maybe<Array<ResolversTypes['User']>>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'limit' | 'offset'>>;
 };
 
 export type SecurityEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SecurityEvent'] = ResolversParentTypes['SecurityEvent']> = {

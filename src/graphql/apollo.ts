@@ -5,22 +5,36 @@ import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config';
 import type { GraphQLContext } from './context';
 import { createErrorFormatter } from './errorFormatter';
+import { authorizeBeforeExecutionPlugin } from './plugins/authorizeBeforeExecution';
 import { errorLoggingPlugin } from './plugins/errorLogging';
 import { operationNamePlugin } from './plugins/operationName';
 import { createQueryLimits } from './plugins/queryLimits';
 import { retryAfterHeaderPlugin } from './plugins/retryAfterHeader';
 import { landingPagePlugin } from './sandbox';
 
+export interface ApolloOptions {
+  /**
+   * Decide request-only guards before execution (docs/authorization.md); default true. Only the
+   * benchmark turns it off, to measure what it costs; never a configuration setting.
+   */
+  readonly authorizeBeforeExecution?: boolean;
+}
+
 /**
- * Builds and starts Apollo Server for `schema`: document limits, error masking, error logging,
- * Retry-After, the operation name in log lines, and the Sandbox landing page where allowed.
+ * Builds and starts Apollo Server for `schema`: document limits, the pre-execution authorization
+ * check, error masking, error logging, Retry-After, the operation name in log lines, and the
+ * Sandbox landing page where allowed.
  */
 export async function createApollo(
   config: Config,
   app: FastifyInstance,
   schema: GraphQLSchema,
+  options: ApolloOptions = {},
 ): Promise<ApolloServer<GraphQLContext>> {
   const limits = createQueryLimits(config.graphqlLimits);
+  const formatError = createErrorFormatter({
+    hideSuggestions: config.isProduction || !config.introspection,
+  });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.introspection,
@@ -28,9 +42,7 @@ export async function createApollo(
     // Shutdown belongs to src/bin/server.ts; Apollo's own handler would re-raise the signal and
     // kill the process before in-flight requests finish.
     stopOnTerminationSignals: false,
-    formatError: createErrorFormatter({
-      hideSuggestions: config.isProduction || !config.introspection,
-    }),
+    formatError,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     // Both are Apollo's defaults, stated because the protections depend on them: no JSON arrays of
@@ -40,6 +52,9 @@ export async function createApollo(
     logger: app.log,
     plugins: [
       fastifyApolloDrainPlugin(app),
+      ...(options.authorizeBeforeExecution === false
+        ? []
+        : [authorizeBeforeExecutionPlugin(formatError)]),
       operationNamePlugin(),
       errorLoggingPlugin(app.log),
       retryAfterHeaderPlugin(),

@@ -3,6 +3,7 @@ import jwt, { type JwtHeader, type JwtPayload } from 'jsonwebtoken';
 import type { JwtConfig } from '../config';
 import { AuthenticationError } from '../errors';
 import { ROLES, type RoleName } from '../db/models/User';
+import { parseScopeClaim, scopesForRoles } from './scopes';
 
 /** The `typ` header of our access tokens (RFC 9068). */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -22,6 +23,13 @@ export interface AccessClaims {
   readonly sid: string;
   /** True only when issued by register or login (a password was just checked). */
   readonly fresh: boolean;
+  /**
+   * The granted scopes, from the RFC 9068 `scope` claim; empty for tokens issued before scopes
+   * existed, which keep working for guards that ask only for roles.
+   */
+  readonly scopes: readonly string[];
+  /** The RFC 9068 `client_id` claim; null for tokens issued before it was written. */
+  readonly clientId: string | null;
   readonly jti: string;
   readonly iat: number;
   readonly exp: number;
@@ -50,8 +58,13 @@ function toClaims(header: JwtHeader, payload: JwtPayload | string): AccessClaims
   if (header.typ !== ACCESS_TOKEN_TYPE || typeof payload !== 'object') {
     throw new AuthenticationError('INVALID_TOKEN');
   }
-  const { sub, roles, sid, fresh, jti, iat, exp } = payload as Record<string, unknown>;
+  const { sub, roles, sid, fresh, jti, iat, exp, scope, client_id } = payload as Record<
+    string,
+    unknown
+  >;
   if (
+    (scope !== undefined && typeof scope !== 'string') ||
+    (client_id !== undefined && typeof client_id !== 'string') ||
     typeof sub !== 'string' ||
     typeof sid !== 'string' ||
     typeof jti !== 'string' ||
@@ -62,7 +75,17 @@ function toClaims(header: JwtHeader, payload: JwtPayload | string): AccessClaims
   ) {
     throw new AuthenticationError('INVALID_TOKEN');
   }
-  return { sub, roles, sid, fresh, jti, iat, exp };
+  return {
+    sub,
+    roles,
+    sid,
+    fresh,
+    scopes: scope === undefined ? [] : parseScopeClaim(scope),
+    clientId: client_id ?? null,
+    jti,
+    iat,
+    exp,
+  };
 }
 
 /** The `kid` of a compact JWS, read without trusting anything else in the header. */
@@ -102,8 +125,16 @@ export function createAccessTokens(config: JwtConfig): AccessTokens {
   };
   return {
     sign(input) {
+      const scopes = scopesForRoles(config.roleScopes, input.roles);
       const token = jwt.sign(
-        { roles: input.roles, sid: input.sessionId, fresh: input.fresh },
+        {
+          roles: input.roles,
+          sid: input.sessionId,
+          fresh: input.fresh,
+          // RFC 9068 §2.2.3: space-separated; left out when the roles grant no scope at all.
+          ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
+          client_id: config.clientId,
+        },
         signingKey,
         {
           algorithm,

@@ -38,33 +38,29 @@ afterAll(async () => {
 });
 
 describe('users', () => {
-  it('answers FORBIDDEN/MISSING_ROLE to a USER, naming the field', async () => {
+  it('answers FORBIDDEN/INSUFFICIENT_SCOPE to a USER, naming the field and the scope', async () => {
     const response = await api.gql(USERS, {}, { token: user.accessToken });
     expect(response.status).toBe(200);
-    expect(response.body.data).toBeNull();
+    expect(response.body.data).toEqual({ users: null });
     expect(firstError(response)).toMatchObject({
       path: ['users'],
-      extensions: { code: 'FORBIDDEN', reason: 'MISSING_ROLE' },
+      extensions: {
+        code: 'FORBIDDEN',
+        reason: 'INSUFFICIENT_SCOPE',
+        requiredScopes: [['users:read']],
+      },
     });
   });
 
   it('lists users to an ADMIN, with paging', async () => {
-    const all = await api.gql<{ users: Array<{ id: string }> }>(
-      USERS,
-      {},
-      { token: admin.accessToken },
-    );
+    const all = await api.gql(USERS, {}, { token: admin.accessToken });
     expect(all.body.errors).toBeUndefined();
-    expect(all.body.data?.users.map((u) => u.id)).toEqual(
+    expect(all.body.data?.users?.map((u) => u.id)).toEqual(
       expect.arrayContaining([admin.user.id, user.user.id]),
     );
-    const page = await api.gql<{ users: Array<{ id: string }> }>(
-      USERS,
-      { limit: 1, offset: 1 },
-      { token: admin.accessToken },
-    );
+    const page = await api.gql(USERS, { limit: 1, offset: 1 }, { token: admin.accessToken });
     expect(page.body.data?.users).toHaveLength(1);
-    expect(page.body.data?.users[0]?.id).toBe(all.body.data?.users[1]?.id);
+    expect(page.body.data?.users?.[0]?.id).toBe(all.body.data?.users?.[1]?.id);
   });
 
   it.each([
@@ -146,7 +142,11 @@ describe('setUserRoles', () => {
       { userId: user.user.id, roles: ['ADMIN'] },
       { token: user.accessToken },
     );
-    expect(firstError(response).extensions).toEqual({ code: 'FORBIDDEN', reason: 'MISSING_ROLE' });
+    expect(firstError(response).extensions).toEqual({
+      code: 'FORBIDDEN',
+      reason: 'INSUFFICIENT_SCOPE',
+      requiredScopes: [['users:write']],
+    });
     const stored = await api.database.models.User.findById(user.user.id).lean();
     expect(stored?.roles).toEqual(['USER']);
   });

@@ -70,7 +70,10 @@ describe('loadConfig', () => {
     [{ JWT_ALGORITHM: 'none' }, 'JWT_ALGORITHM'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ INTROSPECTION: 'maybe' }, 'INTROSPECTION'],
-  ])('refuses %p with one message naming %s', (env, variable) => {
+  ])('refuses %p with one message naming %s', (given, variable) => {
+    // Production also needs a mail server; given here so the variable under test is the only
+    // problem.
+    const env = { SMTP_URL: 'smtp://mail.example.com:587', ...given };
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
   });
@@ -385,5 +388,39 @@ describe('configuration errors', () => {
     const config = loadConfig({ NODE_ENV: 'development' });
     expect(config.jwt.secretIsEphemeral).toBe(true);
     expect(Buffer.byteLength(config.jwt.secret)).toBeGreaterThanOrEqual(32);
+  });
+});
+
+describe('role scopes and client id', () => {
+  it('grants ADMIN users:* and writes client_id graphql-jwt-auth by default', () => {
+    expect(loadConfig({}).jwt).toMatchObject({
+      roleScopes: { ADMIN: ['users:*'] },
+      clientId: 'graphql-jwt-auth',
+    });
+  });
+
+  it('reads ROLE_SCOPES (replacing the default map) and JWT_CLIENT_ID', () => {
+    const config = loadConfig({
+      ROLE_SCOPES: ' USER = notes:read  notes:write ; ADMIN=* ;',
+      JWT_CLIENT_ID: 'web',
+    });
+    expect(config.jwt.roleScopes).toEqual({ USER: ['notes:read', 'notes:write'], ADMIN: ['*'] });
+    expect(config.jwt.clientId).toBe('web');
+    expect(Object.isFrozen(config.jwt.roleScopes)).toBe(true);
+  });
+
+  it.each([
+    ['ROOT=users:*', /unknown role "ROOT"/],
+    ['ADMIN users:*', /has no "="/],
+    ['ADMIN=users:*;ADMIN=notes:read', /ADMIN twice/],
+    ['ADMIN=users:*:read', /"users:\*:read"/],
+    ['USER=notes:read,notes:write', /"notes:read,notes:write"/],
+    ['USER=*:read', /"\*:read"/],
+  ])('refuses ROLE_SCOPES=%s with a message naming it', (value, problem) => {
+    expect(() => loadConfig({ ROLE_SCOPES: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ROLE_SCOPES: value })).toThrow(
+      /^Invalid configuration: ROLE_SCOPES /,
+    );
+    expect(() => loadConfig({ ROLE_SCOPES: value })).toThrow(problem);
   });
 });

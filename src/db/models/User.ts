@@ -1,8 +1,8 @@
 import { Schema, type Connection, type HydratedDocument, type Model, type Types } from 'mongoose';
+import { ROLES, type RoleName } from '../../config';
 
-/** Roles a user can hold; mirrors the `Role` enum of the schema. */
-export const ROLES = ['USER', 'ADMIN'] as const;
-export type RoleName = (typeof ROLES)[number];
+// The role list is a choice list of the configuration, which checks the role→scope map against it.
+export { ROLES, type RoleName };
 
 /** A user as stored. `email` is always the normalised (trimmed, lower-case) address. */
 export interface UserFields {
