@@ -4,13 +4,14 @@ import type { Models } from '../db/database';
 import { AuthenticationError, ForbiddenError, UserInputError } from '../errors';
 import type { RoleName, UserDocument } from '../db/models/User';
 import { normaliseEmail } from './email';
-import { isSessionRevoked } from '../sessions/revokedSessions';
+import type { SessionFields } from '../db/models/Session';
+import { isPlausibleSessionId } from '../sessions/refreshTokens';
 import type { Caller } from '../sessions/types';
 
 export interface UserService {
   /**
-   * The signed-in user, in one lookup by id. UNAUTHENTICATED/INVALID_TOKEN when the account no
-   * longer exists or the token's session was revoked.
+   * The signed-in user, with the token's session checked: two reads by `_id` in one round trip.
+   * UNAUTHENTICATED/INVALID_TOKEN when the account no longer exists or the session has ended.
    */
   current(caller: Caller): Promise<UserDocument>;
   /**
@@ -34,11 +35,19 @@ function uniqueRoles(roles: readonly RoleName[]): RoleName[] {
 
 /** Reading and administering user accounts. */
 export function createUserService(models: Models, audit: AuditLog = silentAuditLog): UserService {
-  const { User } = models;
+  const { User, Session, UserEmail } = models;
 
+  // A session counts while its session document exists (revocation deletes it) and the user's
+  // list names it; both are read here on every guarded request, never cached, so a revocation on
+  // any instance holds at once on all of them (docs/sessions.md, docs/data-model.md).
   async function current({ sub, sid }: Caller): Promise<UserDocument> {
-    const user = isValidObjectId(sub) ? await User.findById(sub) : null;
-    if (!user || isSessionRevoked(user, sid)) {
+    if (!isValidObjectId(sub) || !isPlausibleSessionId(sid))
+      throw new AuthenticationError('INVALID_TOKEN');
+    const [user, session] = await Promise.all([
+      User.findById(sub),
+      Session.findById(sid, { userId: 1 }).lean<Pick<SessionFields, 'userId'>>(),
+    ]);
+    if (!user || !session || !session.userId.equals(user._id) || !user.sessions?.has(sid)) {
       throw new AuthenticationError('INVALID_TOKEN');
     }
     return user;
@@ -84,7 +93,8 @@ export function createUserService(models: Models, audit: AuditLog = silentAuditL
     },
 
     async setRolesByEmail(email, roles) {
-      const user = await User.findOne({ email: normaliseEmail(email) });
+      const key = await UserEmail.findById(normaliseEmail(email)).lean();
+      const user = key ? await User.findById(key.userId) : null;
       if (!user) return null;
       const previousRoles = [...user.roles];
       user.roles = uniqueRoles(roles);

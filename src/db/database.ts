@@ -1,13 +1,25 @@
 import mongoose, { type Connection } from 'mongoose';
+import { rateLimitBucketModel, type RateLimitBucketModel } from './models/RateLimitBucket';
 import { rateLimitHitModel, type RateLimitHitModel } from './models/RateLimitHit';
+import { refreshSecretModel, type RefreshSecretModel } from './models/RefreshSecret';
 import { refreshTokenModel, type RefreshTokenModel } from './models/RefreshToken';
+import { sessionModel, type SessionModel } from './models/Session';
 import { userModel, type UserModel } from './models/User';
+import { userEmailModel, type UserEmailModel } from './models/UserEmail';
 
-/** The models a server instance works with, bound to its own connection. */
+/**
+ * The models a server instance works with, bound to its own connection. Every collection is read
+ * and written by `_id` on the request path (docs/data-model.md).
+ */
 export interface Models {
   readonly User: UserModel;
-  readonly RefreshToken: RefreshTokenModel;
+  readonly UserEmail: UserEmailModel;
+  readonly Session: SessionModel;
+  readonly RefreshSecret: RefreshSecretModel;
   readonly RateLimitHit: RateLimitHitModel;
+  readonly RateLimitBucket: RateLimitBucketModel;
+  /** The refresh tokens of earlier versions, read only by `npm run cli -- migrate`. */
+  readonly LegacyRefreshToken: RefreshTokenModel;
 }
 
 export interface Database {
@@ -43,8 +55,8 @@ export interface ConnectOptions {
 
 /**
  * Opens a dedicated mongoose connection, registers the models on it and makes sure their indexes
- * exist before the first request (the unique email index is what makes duplicate registration
- * safe).
+ * exist before the first request. The only secondary indexes are on `expiresAt`, for the scheduled
+ * purge; uniqueness comes from `_id` alone (docs/data-model.md).
  */
 export async function connectDatabase(
   uri: string,
@@ -68,13 +80,19 @@ export async function connectDatabase(
   await connection.asPromise();
   const models: Models = {
     User: userModel(connection),
-    RefreshToken: refreshTokenModel(connection),
+    UserEmail: userEmailModel(connection),
+    Session: sessionModel(connection),
+    RefreshSecret: refreshSecretModel(connection),
     RateLimitHit: rateLimitHitModel(connection),
+    RateLimitBucket: rateLimitBucketModel(connection),
+    LegacyRefreshToken: refreshTokenModel(connection),
   };
+  // Not the legacy collection: its indexes belong to the storage it came from.
   await Promise.all([
-    models.User.createIndexes(),
-    models.RefreshToken.createIndexes(),
+    models.Session.createIndexes(),
+    models.RefreshSecret.createIndexes(),
     models.RateLimitHit.createIndexes(),
+    models.RateLimitBucket.createIndexes(),
   ]);
 
   let closed = false;
