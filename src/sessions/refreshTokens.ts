@@ -92,9 +92,9 @@ export function secretId(sessionId: string, generation: number): string {
   return `${sessionId}:${generation}`;
 }
 
-/** The `_id` under which a migrated token of the previous storage is found. */
-export function legacySecretId(token: string): string {
-  return `legacy:${hashRefreshToken(token)}`;
+/** The `_id` under which a token migrated from the previous storage is found, by its hash. */
+export function legacySecretId(hash: string): string {
+  return `legacy:${hash}`;
 }
 
 /** A presented refresh token, taken apart: where its secret is stored and what it must hash to. */
@@ -116,7 +116,8 @@ function parseToken(token: string): ParsedToken | null {
     };
   }
   if (LEGACY_TOKEN_PATTERN.test(token)) {
-    return { secretId: legacySecretId(token), sessionId: null, hash: hashRefreshToken(token) };
+    const hash = hashRefreshToken(token);
+    return { secretId: legacySecretId(hash), sessionId: null, hash };
   }
   return null;
 }
