@@ -51,6 +51,8 @@ export function isDuplicateKeyError(error: unknown): boolean {
 export interface ConnectOptions {
   /** Overrides the database named in the URI (tests give each file its own). */
   readonly dbName?: string;
+  /** Emit the driver's command events (tests check what each operation sends; docs/data-model.md). */
+  readonly monitorCommands?: boolean;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function connectDatabase(
 ): Promise<Database> {
   const connection = mongoose.createConnection(uri, {
     dbName: options.dbName,
+    monitorCommands: options.monitorCommands ?? false,
     // Fail a query within seconds while the database is away instead of queueing it forever. A
     // stopped server refuses connections and fails queries at once; one that stops answering
     // (a network partition) costs a query its socket timeout plus the connect timeouts of the
