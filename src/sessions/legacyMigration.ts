@@ -54,14 +54,14 @@ export async function migrateLegacyStorage(
     { projection: { email: 1, createdAt: 1, revokedSessions: 1, sessions: 1 } },
   )) {
     const email = String(user.email);
+    const createdAt = user.createdAt instanceof Date ? user.createdAt : now;
     const claimed = await insertIgnoringDuplicate(() =>
-      UserEmail.create({ _id: email, userId: user._id, createdAt: user.createdAt ?? now }),
+      UserEmail.create({ _id: email, userId: user._id, createdAt }),
     );
     if (claimed) emails += 1;
     else {
       const existing = await UserEmail.findById(email).lean();
-      if (existing && !existing.userId.equals(user._id as Types.ObjectId))
-        emailConflicts.push(email);
+      if (existing && !existing.userId.equals(user._id)) emailConflicts.push(email);
     }
     if (user.revokedSessions !== undefined || user.sessions === undefined) {
       await User.collection.updateOne(
