@@ -4,13 +4,12 @@ import type { Models } from '../db/database';
 import { AuthenticationError, ForbiddenError, UserInputError } from '../errors';
 import type { RoleName, UserDocument } from '../db/models/User';
 import { normaliseEmail } from './email';
-import type { SessionFields } from '../db/models/Session';
 import { isPlausibleSessionId } from '../sessions/refreshTokens';
 import type { Caller } from '../sessions/types';
 
 export interface UserService {
   /**
-   * The signed-in user, with the token's session checked: two reads by `_id` in one round trip.
+   * The signed-in user, with the token's session checked, in one read by `_id`.
    * UNAUTHENTICATED/INVALID_TOKEN when the account no longer exists or the session has ended.
    */
   current(caller: Caller): Promise<UserDocument>;
@@ -35,21 +34,16 @@ function uniqueRoles(roles: readonly RoleName[]): RoleName[] {
 
 /** Reading and administering user accounts. */
 export function createUserService(models: Models, audit: AuditLog = silentAuditLog): UserService {
-  const { User, Session, UserEmail } = models;
+  const { User, UserEmail } = models;
 
-  // A session counts while its session document exists (revocation deletes it) and the user's
-  // list names it; both are read here on every guarded request, never cached, so a revocation on
-  // any instance holds at once on all of them (docs/sessions.md, docs/data-model.md).
+  // An access token counts while the user's list names its session: revoking a session removes
+  // it from the list (and confirms the removal), so the one read that loads the caller also
+  // decides, on every instance at once and with nothing cached (docs/data-model.md).
   async function current({ sub, sid }: Caller): Promise<UserDocument> {
     if (!isValidObjectId(sub) || !isPlausibleSessionId(sid))
       throw new AuthenticationError('INVALID_TOKEN');
-    const [user, session] = await Promise.all([
-      User.findById(sub),
-      Session.findById(sid, { userId: 1 }).lean<Pick<SessionFields, 'userId'>>(),
-    ]);
-    if (!user || !session || !session.userId.equals(user._id) || !user.sessions?.has(sid)) {
-      throw new AuthenticationError('INVALID_TOKEN');
-    }
+    const user = await User.findById(sub);
+    if (!user?.sessions?.has(sid)) throw new AuthenticationError('INVALID_TOKEN');
     return user;
   }
 

@@ -74,6 +74,8 @@ const SECRET_BYTES = 32; // 256 bits (docs/sessions.md, "Refresh token")
 export const PREVIOUS_SECRETS_KEPT = 4;
 /** Live sessions per user; signing in once more ends the oldest (docs/sessions.md). */
 export const MAX_SESSIONS_PER_USER = 50;
+// Updates that remove sessions from a user's list, each followed by a read to confirm it.
+const UNLIST_ATTEMPTS = 5;
 
 // `<sessionId>.<generation>.<secret>`; session ids are UUIDs, also those of migrated sessions.
 const TOKEN_PATTERN =
@@ -169,10 +171,27 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
   }
 
   /**
-   * Ends sessions of one user: deleting a session document is the revocation, since every guarded
-   * read and every rotation requires it to exist, and a deletion cannot be undone by a concurrent
-   * update. The user's list loses the entries in one update (concurrent updates of one document
-   * can overwrite each other on FerretDB). Returns how many of the sessions were live.
+   * Removes sessions from the user's list and confirms it: on FerretDB an update racing with
+   * another update of the same document can be lost (docs/data-model.md), and a guarded read
+   * accepts an access token exactly while the list names its session.
+   */
+  async function unlist(userId: Types.ObjectId, ids: readonly string[]): Promise<void> {
+    let left = ids;
+    for (let attempt = 0; attempt < UNLIST_ATTEMPTS && left.length > 0; attempt += 1) {
+      await User.updateOne({ _id: userId }, unsetEntries(left));
+      const user = await User.findById(userId, { sessions: 1 }).lean<{
+        sessions?: Record<string, unknown>;
+      }>();
+      left = left.filter((id) => user?.sessions?.[id] !== undefined);
+    }
+    if (left.length > 0)
+      throw new Error('the user document kept changing; revocation not confirmed');
+  }
+
+  /**
+   * Ends sessions of one user: they leave the user's list (which stops their access tokens) and
+   * their session documents are deleted (which stops their refresh tokens; a deletion cannot be
+   * undone by a concurrent update). Returns how many of the sessions were live.
    */
   async function revoke(
     userId: Types.ObjectId,
@@ -183,7 +202,7 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
     if (ids.length === 0) return 0;
     const now = Date.now();
     const [, ...outcomes] = await Promise.all([
-      User.updateOne({ _id: userId }, unsetEntries(ids)),
+      unlist(userId, ids),
       ...sessions.map(async (session) => {
         const [deleted] = await Promise.all([
           Session.deleteOne({ _id: session._id }),
