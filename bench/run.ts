@@ -144,6 +144,13 @@ async function main(): Promise<void> {
     const { register } = await graphQLData<{
       register: { accessToken: string; user: { id: string } };
     }>(graphqlUrl, REGISTER, { input: credentials });
+    // Logins go to an account of their own: a user keeps at most 50 live sessions
+    // (docs/sessions.md), so hundreds of logins would end the session the reads use.
+    const loginCredentials = {
+      email: 'bench-login@example.com',
+      password: credentials.password,
+    };
+    await graphQLData(graphqlUrl, REGISTER, { input: loginCredentials });
 
     log('starting the baselines');
     const unguarded = await start('unguarded', 'dist-bench/bench/unguardedServer.js', [
@@ -182,7 +189,7 @@ async function main(): Promise<void> {
       cores,
       api,
       graphqlUrl,
-      credentials,
+      credentials: loginCredentials,
       token: register.accessToken,
       read: { body: JSON.stringify({ query: ME }), expectBody },
       async measure(server, load) {
