@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const loadAtStart = os.loadavg()[0] ?? NaN;
   // About a minute per 10,000 users filled and measured, on top of the other scenarios.
   const deadlineSeconds =
-    profile.deadlineSeconds + Math.max(0, ...args.scaleSizes) / (args.smoke ? 100 : 40);
+    profile.deadlineSeconds + Math.max(0, ...args.scaleSizes) / (args.smoke ? 10 : 40);
   const deadline = setTimeout(() => {
     log(`FAILED: stopped after ${Math.round(deadlineSeconds)} s`);
     process.exit(1);
