@@ -69,6 +69,7 @@ export interface BenchContext {
   readonly cores: number;
   readonly api: ServerProcess;
   readonly graphqlUrl: string;
+  /** The account the login and refresh scenarios sign in to (not the one `token` belongs to). */
   readonly credentials: { readonly email: string; readonly password: string };
   /** A valid access token of the bench user. */
   readonly token: string;

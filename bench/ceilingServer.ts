@@ -7,7 +7,8 @@ import { createAccessTokens } from '../src/tokens/accessTokens';
  * Benchmark-only ceiling: the least a server can do to answer `{ me { id roles } }` correctly.
  * A bare `node:http` server that verifies the bearer token with the API's own verifier (same
  * jsonwebtoken checks: algorithm, typ, iss, aud, exp), loads the user with the API's own mongoose
- * model, and writes the byte-identical JSON the API returns. No framework, no GraphQL parsing,
+ * model and checks that it lists the token's session (one read by `_id`, as the API does:
+ * docs/data-model.md), and writes the byte-identical JSON the API returns. No framework, no GraphQL parsing,
  * validation or execution.
  *
  * `POST /graphql` does the user lookup; `POST /graphql/no-lookup` answers from the token's claims
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
       ];
     }
     const user = await User.findById(claims.sub);
-    if (!user) return [401, UNAUTHENTICATED];
+    if (!user?.sessions.has(claims.sid)) return [401, UNAUTHENTICATED];
     return [200, `${JSON.stringify({ data: { me: { id: user.id, roles: user.roles } } })}\n`];
   };
 

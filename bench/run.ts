@@ -12,6 +12,10 @@ import { findProcess, processCpuMicros } from './processCpu';
 import { runReadScenarios, type ReadTarget } from './readScenarios';
 import { runRefreshScenario } from './refreshScenario';
 import { runSubscriptionScenario } from './subscriptionScenario';
+import { renderScale, runScaleScenario, type ScaleResults } from './scaleScenario';
+import { loadConfig } from '../src/config';
+import { connectDatabase } from '../src/db/database';
+import { createAccessTokens } from '../src/tokens/accessTokens';
 import { renderReport, type BenchReport } from './report';
 import { startServerProcess, type ServerProcess } from './serverProcess';
 import { writeResults } from './writeResults';
@@ -23,7 +27,8 @@ import { writeResults } from './writeResults';
  *
  * Flags: `--smoke` (every scenario for about a second; fails only when something breaks, writes
  * no results), `--cost=N` (bcrypt cost: default 12 as configured, 10 for the smoke run),
- * `--cpu-prof` (CPU profiles of the servers into dist-bench/profiles).
+ * `--cpu-prof` (CPU profiles of the servers into dist-bench/profiles), `--million` (the scale
+ * scenario also at 1,000,000 users; adds most of an hour), `--no-scale` (skip the scale scenario).
  */
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -34,6 +39,15 @@ const ME = '{ me { id roles } }';
 const REGISTER =
   'mutation Register($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }';
 
+/** The `sid` claim of an access token (read without verifying: the bench issued it). */
+function sessionIdOf(accessToken: string): string {
+  const payload = JSON.parse(
+    Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8'),
+  ) as { sid?: unknown };
+  if (typeof payload.sid !== 'string') throw new Error('access token without sid');
+  return payload.sid;
+}
+
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
@@ -42,6 +56,8 @@ interface Args {
   readonly smoke: boolean;
   readonly cost: number;
   readonly cpuProf: boolean;
+  /** Users in the database at each step of the scale scenario; empty to skip it. */
+  readonly scaleSizes: readonly number[];
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -52,7 +68,12 @@ function parseArgs(argv: readonly string[]): Args {
   const cost = costArg ? Number(costArg.slice('--cost='.length)) : smoke ? 10 : 12;
   // The servers run in production mode, which refuses a cost under 10.
   if (!Number.isInteger(cost) || cost < 10 || cost > 31) throw new Error('--cost must be 10 to 31');
-  return { smoke, cost, cpuProf: argv.includes('--cpu-prof') };
+  const scaleSizes = argv.includes('--no-scale')
+    ? []
+    : smoke
+      ? [1_000]
+      : [1_000, 10_000, 100_000, ...(argv.includes('--million') ? [1_000_000] : [])];
+  return { smoke, cost, cpuProf: argv.includes('--cpu-prof'), scaleSizes };
 }
 
 async function main(): Promise<void> {
@@ -60,10 +81,13 @@ async function main(): Promise<void> {
   const profile = args.smoke ? SMOKE : FULL;
   const startedAt = new Date();
   const loadAtStart = os.loadavg()[0] ?? NaN;
+  // About a minute per 10,000 users filled and measured, on top of the other scenarios.
+  const deadlineSeconds =
+    profile.deadlineSeconds + Math.max(0, ...args.scaleSizes) / (args.smoke ? 10 : 40);
   const deadline = setTimeout(() => {
-    log(`FAILED: stopped after ${profile.deadlineSeconds} s`);
+    log(`FAILED: stopped after ${Math.round(deadlineSeconds)} s`);
     process.exit(1);
-  }, profile.deadlineSeconds * 1000);
+  }, deadlineSeconds * 1000);
   deadline.unref();
   const cores = os.availableParallelism();
   const nodeFlags = args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
@@ -130,10 +154,18 @@ async function main(): Promise<void> {
     const { register } = await graphQLData<{
       register: { accessToken: string; user: { id: string } };
     }>(graphqlUrl, REGISTER, { input: credentials });
+    // Logins go to an account of their own: a user keeps at most 50 live sessions
+    // (docs/sessions.md), so hundreds of logins would end the session the reads use.
+    const loginCredentials = {
+      email: 'bench-login@example.com',
+      password: credentials.password,
+    };
+    await graphQLData(graphqlUrl, REGISTER, { input: loginCredentials });
 
     log('starting the baselines');
     const unguarded = await start('unguarded', 'dist-bench/bench/unguardedServer.js', [
       register.user.id,
+      sessionIdOf(register.accessToken),
     ]);
     const ceiling = await start('ceiling', 'dist-bench/bench/ceilingServer.js');
     const noPrecheck = await start('noPrecheck', 'dist-bench/bench/noPrecheckServer.js');
@@ -169,7 +201,7 @@ async function main(): Promise<void> {
       cores,
       api,
       graphqlUrl,
-      credentials,
+      credentials: loginCredentials,
       token: register.accessToken,
       read: { body: JSON.stringify({ query: ME }), expectBody },
       async measure(server, load) {
@@ -206,6 +238,45 @@ async function main(): Promise<void> {
       profile.subscriptionEvents,
     );
 
+    let scale: ScaleResults | undefined;
+    if (args.scaleSizes.length > 0) {
+      // A database of its own, and an API at the lowest cost production allows: login latency
+      // here is about the data, not bcrypt (scenario 4 measures that).
+      const scaleUri = new URL(db.uri);
+      scaleUri.pathname = '/scale';
+      const scaleEnv = { ...env, MONGODB_URI: scaleUri.toString(), BCRYPT_COST: '10' };
+      log('starting the API for the scale scenario');
+      const scalePort = await freePort();
+      const scaleApi = await startServerProcess({
+        name: 'api-scale',
+        entry: 'dist/bin/server.js',
+        env: { ...scaleEnv, PORT: String(scalePort) },
+        port: scalePort,
+        nodeFlags,
+      });
+      servers.push(scaleApi);
+      const scaleDatabase = await connectDatabase(scaleUri.toString());
+      try {
+        const config = loadConfig(scaleEnv);
+        scale = await runScaleScenario({
+          graphqlUrl: `${scaleApi.url}/graphql`,
+          database: scaleDatabase,
+          accessTokens: createAccessTokens(config.jwt),
+          sizes: args.scaleSizes,
+          samples: args.smoke ? 10 : 200,
+          bcryptCost: 10,
+          sessionMaxAgeSeconds: config.sessionMaxAge,
+          refreshTokenTtlSeconds: config.refreshTokenTtl,
+          readSeconds: args.smoke ? 1 : 5,
+          log,
+          fail: (count, what) => context.fail(count, what),
+        });
+      } finally {
+        await scaleDatabase.close();
+        await scaleApi.stop();
+      }
+    }
+
     const report: BenchReport = {
       smoke: args.smoke,
       startedAt,
@@ -237,7 +308,13 @@ async function main(): Promise<void> {
       refresh,
       subscriptions,
     };
-    const markdown = renderReport(report);
+    const markdown = scale
+      ? `${renderReport(report)}
+
+### Scale (scenario 7)
+
+${renderScale(scale)}`
+      : renderReport(report);
     process.stdout.write(`\n${markdown}\n`);
     if (!args.smoke) {
       await writeResults(RESULTS_FILE, markdown);

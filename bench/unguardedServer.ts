@@ -15,19 +15,20 @@ import { createServer } from '../src/server';
  * and `me` sees a context whose claims are made up instead of verified. Requests carry no bearer
  * token. Comparing it with the real server measures what authentication costs and nothing else.
  *
- * Usage: node unguardedServer.js <userId> (configuration from the same environment as the API).
+ * Usage: node unguardedServer.js <userId> <sessionId> (configuration from the same environment as
+ * the API). The session must be live: `me` still checks it, as the API does.
  */
 
 const SCHEMA_DIR = path.resolve(__dirname, '../../schema');
 
 /** The API's schema with `me` answering for `userId`, and no `@auth` transformer applied. */
-export function buildUnguardedSchema(userId: string): GraphQLSchema {
+export function buildUnguardedSchema(userId: string, sessionId: string): GraphQLSchema {
   const auth: RequestAuth = {
     status: 'authenticated',
     claims: {
       sub: userId,
       roles: ['USER'],
-      sid: 'bench',
+      sid: sessionId,
       fresh: false,
       scopes: [],
       clientId: null,
@@ -45,12 +46,15 @@ export function buildUnguardedSchema(userId: string): GraphQLSchema {
 }
 
 async function main(): Promise<void> {
-  const userId = process.argv[2];
-  if (!userId) throw new Error('usage: unguardedServer <userId>');
+  const [userId, sessionId] = process.argv.slice(2);
+  if (!userId || !sessionId) throw new Error('usage: unguardedServer <userId> <sessionId>');
   const config = loadConfig();
   if (!config.mongodbUri) throw new Error('MONGODB_URI is required');
   const database = await connectDatabase(config.mongodbUri);
-  const server = await createServer(config, { database, schema: buildUnguardedSchema(userId) });
+  const server = await createServer(config, {
+    database,
+    schema: buildUnguardedSchema(userId, sessionId),
+  });
   const stop = (): void => {
     server
       .close()

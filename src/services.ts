@@ -7,7 +7,6 @@ import { createAuthThrottle } from './throttling/authThrottle';
 import { createPasswordHasher } from './passwords/password';
 import { createRateLimiter } from './throttling/rateLimiter';
 import { createRefreshTokenStore } from './sessions/refreshTokens';
-import { createRevokedSessionList } from './sessions/revokedSessions';
 import { createTokenPurge, type TokenPurge } from './sessions/tokenPurge';
 import type { EventLogger } from './logging/logger';
 import { createSessionService, type SessionService } from './sessions/sessionService';
@@ -37,7 +36,7 @@ export interface Services {
   readonly sessions: SessionService;
   readonly account: AccountService;
   readonly accessTokens: AccessTokens;
-  /** Scheduled clean-up of stale refresh tokens; the server starts and stops it. */
+  /** Scheduled clean-up of ended sessions and old throttle hits; the server starts and stops it. */
   readonly tokenPurge: TokenPurge;
   readonly passwordReset: PasswordResetService;
   readonly emailVerification: EmailVerificationService;
@@ -76,8 +75,7 @@ export function createServices(
   const audit = publishingAuditLog(options.audit ?? silentAuditLog, events);
   const accessTokens = createAccessTokens(config.jwt);
   const passwords = createPasswordHasher(config.bcryptCost);
-  const revokedSessions = createRevokedSessionList(config.jwt, models);
-  const refreshTokens = createRefreshTokenStore({ config, models, revokedSessions, audit });
+  const refreshTokens = createRefreshTokenStore({ config, models, audit });
   const users = createUserService(models, audit, config.jwt.roleScopes);
   const limiter = createRateLimiter(models);
   const throttle = createAuthThrottle(config.rateLimit, limiter);
@@ -125,7 +123,7 @@ export function createServices(
     accessTokens,
     tokenPurge: createTokenPurge({
       models,
-      revokedSessions,
+      jwt: config.jwt,
       logger,
       intervalMs: options.tokenPurgeIntervalMs,
     }),

@@ -1,6 +1,7 @@
 import type { Models } from '../db/database';
 import { AuthenticationError } from '../errors';
 import { issueAuthResult, type AuthResult } from './authentication';
+import { createEmailDirectory } from './emailDirectory';
 import { assertPasswordPolicy, type PasswordHasher } from '../passwords/password';
 import type { RefreshTokenStore } from '../sessions/refreshTokens';
 import type { Caller, ClientInfo } from '../sessions/types';
@@ -53,6 +54,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     await throttle.loginSucceeded(email);
   }
   const { User } = models;
+  const emails = createEmailDirectory(models);
 
   return {
     async changePassword(caller, { currentPassword, newPassword }, client) {
@@ -60,7 +62,9 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       assertPasswordPolicy(newPassword, 'newPassword', deps.passwordMinLength);
       await checkPassword(user.email, currentPassword, user.passwordHash, client);
       const passwordHash = await passwords.hash(newPassword);
-      // Conditional on the hash just checked: of two concurrent changes only one applies.
+      // Conditional on the hash just checked, so that on MongoDB of two concurrent changes only one
+      // applies (FerretDB evaluates the condition, but not atomically with the write). A rare
+      // operation, so the extra filter field is acceptable (docs/data-model.md).
       const { modifiedCount } = await User.updateOne(
         { _id: user._id, passwordHash: user.passwordHash },
         { $set: { passwordHash } },
@@ -68,7 +72,8 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       if (modifiedCount !== 1) throw new AuthenticationError('INVALID_CREDENTIALS');
       user.passwordHash = passwordHash;
 
-      const sessions = await refreshTokens.revokeAllSessions(user._id, 'password-changed');
+      const sessions = await refreshTokens.revokeAllSessions(user, 'password-changed');
+      user.sessions.clear();
       audit('password_changed', {
         userId: user.id,
         sessions,
@@ -79,7 +84,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       return issueAuthResult(
         accessTokens,
         user,
-        await refreshTokens.startSession(user._id, client),
+        await refreshTokens.startSession(user, client),
         true,
       );
     },
@@ -87,9 +92,13 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     async deleteAccount(caller, password, client) {
       const user = await users.current(caller);
       await checkPassword(user.email, password, user.passwordHash, client);
-      // The user first: a refresh racing with us then finds no account and gives up.
+      // The user first: a refresh racing with us then finds no account and gives up. The address
+      // afterwards, so nobody can register it while the account still exists.
       await User.deleteOne({ _id: user._id });
-      await refreshTokens.deleteAll(user._id);
+      await Promise.all([
+        emails.release(user.email),
+        refreshTokens.revokeAllSessions(user, 'user-deleted'),
+      ]);
       audit('account_deleted', { userId: user.id });
       return true;
     },

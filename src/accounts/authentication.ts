@@ -1,9 +1,11 @@
 import type { AuditLog } from '../logging/audit';
-import { isDuplicateKeyError, type Models } from '../db/database';
+import { Types } from 'mongoose';
+import type { Models } from '../db/database';
 import { AuthenticationError, ForbiddenError, RateLimitedError, UserInputError } from '../errors';
 import type { UserDocument } from '../db/models/User';
 import type { AuthThrottle } from '../throttling/authThrottle';
 import { isValidEmail, normaliseEmail, parseEmail } from './email';
+import { createEmailDirectory } from './emailDirectory';
 import { assertPasswordPolicy, type PasswordHasher } from '../passwords/password';
 import type { IssuedRefreshToken, RefreshTokenStore } from '../sessions/refreshTokens';
 import type { ClientInfo } from '../sessions/types';
@@ -96,6 +98,7 @@ export function issueAuthResult(
 export function createAuthService(deps: AuthServiceDeps): AuthService {
   const { models, passwords, accessTokens, refreshTokens, throttle, audit } = deps;
   const { User } = models;
+  const emails = createEmailDirectory(models);
   const payload = (user: UserDocument, session: IssuedRefreshToken, fresh: boolean) =>
     issueAuthResult(accessTokens, user, session, fresh);
 
@@ -105,17 +108,20 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       const email = parseEmail(input.email);
       assertPasswordPolicy(input.password, 'password', deps.passwordMinLength);
       const name = parseName(input.name);
-      // Saves a bcrypt hash on the common case; the unique index below is what really decides.
-      if (await User.exists({ email })) throw emailTaken();
+      // Saves a bcrypt hash on the common case; the insert below is what really decides.
+      if (await emails.exists(email)) throw emailTaken();
       const passwordHash = await passwords.hash(input.password);
+      const userId = new Types.ObjectId();
+      if (!(await emails.claim(email, userId))) throw emailTaken();
       let user: UserDocument;
       try {
-        user = await User.create({ email, passwordHash, name, roles: ['USER'] });
+        user = await User.create({ _id: userId, email, passwordHash, name, roles: ['USER'] });
       } catch (error) {
-        if (isDuplicateKeyError(error)) throw emailTaken();
+        // Nothing refers to the claim yet: give the address back so it can be registered again.
+        await emails.release(email);
         throw error;
       }
-      return payload(user, await refreshTokens.startSession(user._id, client), true);
+      return payload(user, await refreshTokens.startSession(user, client), true);
     },
 
     async login(input, client) {
@@ -131,7 +137,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         }
         throw error;
       });
-      const user = isValidEmail(email) ? await User.findOne({ email }) : null;
+      const user = isValidEmail(email) ? await emails.findUser(email) : null;
       // Unknown email and wrong password cost one bcrypt comparison each and fail identically.
       const ok = user
         ? await passwords.verify(input.password, user.passwordHash)
@@ -151,7 +157,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         audit('login_failed', { userId: user.id, ip: client.ip, reason: 'EMAIL_NOT_VERIFIED' });
         throw new ForbiddenError('EMAIL_NOT_VERIFIED');
       }
-      const session = await refreshTokens.startSession(user._id, client);
+      const session = await refreshTokens.startSession(user, client);
       audit('login_succeeded', {
         userId: user.id,
         sessionId: session.sessionId,
@@ -164,12 +170,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     async refresh(refreshToken, client) {
       await throttle.countClient(client);
       const next = await refreshTokens.rotate(refreshToken, client);
-      const user = await User.findById(next.userId);
-      if (!user) {
-        await refreshTokens.revokeSession(next.userId, next.sessionId, 'user-deleted');
-        throw new AuthenticationError('INVALID_REFRESH_TOKEN');
-      }
-      return payload(user, next, false);
+      return payload(next.user, next, false);
     },
 
     async logout(refreshToken) {

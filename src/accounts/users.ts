@@ -1,3 +1,4 @@
+import { createEmailDirectory } from './emailDirectory';
 import { isValidObjectId } from 'mongoose';
 import type { RoleScopes } from '../config';
 import { hasScope, scopesForRoles } from '../tokens/scopes';
@@ -6,13 +7,13 @@ import type { Models } from '../db/database';
 import { AuthenticationError, ForbiddenError, UserInputError } from '../errors';
 import type { RoleName, UserDocument } from '../db/models/User';
 import { normaliseEmail } from './email';
-import { isSessionRevoked } from '../sessions/revokedSessions';
+import { isPlausibleSessionId } from '../sessions/refreshTokens';
 import type { Caller } from '../sessions/types';
 
 export interface UserService {
   /**
-   * The signed-in user, in one lookup by id. UNAUTHENTICATED/INVALID_TOKEN when the account no
-   * longer exists or the token's session was revoked.
+   * The signed-in user, with the token's session checked, in one read by `_id`.
+   * UNAUTHENTICATED/INVALID_TOKEN when the account no longer exists or the session has ended.
    */
   current(caller: Caller): Promise<UserDocument>;
   /**
@@ -44,13 +45,16 @@ export function createUserService(
   audit: AuditLog = silentAuditLog,
   roleScopes: RoleScopes = {},
 ): UserService {
-  const { User } = models;
+  const { User, UserEmail } = models;
 
+  // An access token counts while the user's list names its session: revoking a session removes
+  // it from the list (and confirms the removal), so the one read that loads the caller also
+  // decides, on every instance at once and with nothing cached (docs/data-model.md).
   async function current({ sub, sid }: Caller): Promise<UserDocument> {
-    const user = isValidObjectId(sub) ? await User.findById(sub) : null;
-    if (!user || isSessionRevoked(user, sid)) {
+    if (!isValidObjectId(sub) || !isPlausibleSessionId(sid))
       throw new AuthenticationError('INVALID_TOKEN');
-    }
+    const user = await User.findById(sub);
+    if (!user?.sessions?.has(sid)) throw new AuthenticationError('INVALID_TOKEN');
     return user;
   }
 
@@ -96,7 +100,8 @@ export function createUserService(
     },
 
     async setRolesByEmail(email, roles) {
-      const user = await User.findOne({ email: normaliseEmail(email) });
+      const key = await UserEmail.findById(normaliseEmail(email)).lean();
+      const user = key ? await User.findById(key.userId) : null;
       if (!user) return null;
       const previousRoles = [...user.roles];
       user.roles = uniqueRoles(roles);
@@ -112,5 +117,6 @@ export function createUserService(
  * a user up by address, so how addresses are stored stays this folder's business.
  */
 export function findUserByEmail(models: Models, email: string): Promise<UserDocument | null> {
-  return models.User.findOne({ email: normaliseEmail(email) });
+  // Through the address's own document, keyed by the normalised address (docs/data-model.md).
+  return createEmailDirectory(models).findUser(normaliseEmail(email));
 }

@@ -1,17 +1,19 @@
 import { ConfigError, loadConfig } from '../config';
-import { connectDatabase } from '../db/database';
+import { connectDatabase, type Database } from '../db/database';
 import type { DevDatabase } from '../embedded/devDatabase';
 import { ROLES, type RoleName } from '../db/models/User';
 import { ASYMMETRIC_ALGORITHMS, generateSigningKeyPair } from '../config/keys';
 import { createUserService } from '../accounts/users';
+import { migrateLegacyStorage } from '../sessions/legacyMigration';
 import { loadDotEnv } from './loadDotEnv';
 
 const USAGE = `Usage:
   npm run cli -- roles <email> <ROLE>...   set a user's roles (${ROLES.join(', ')})
+  npm run cli -- migrate                   convert data stored by earlier versions (docs/data-model.md)
   npm run cli -- keygen --alg <ES256|RS256> [--bits <2048|3072|4096>]
                                            print a new signing key pair (PEM) for JWT_PRIVATE_KEY
 
-roles uses MONGODB_URI, else the running \`npm run dev\` database, else the development database
+roles and migrate use MONGODB_URI, else the running \`npm run dev\` database, else the development database
 started just for this command. keygen needs no database.`;
 
 const RSA_BITS = [2048, 3072, 4096];
@@ -52,16 +54,8 @@ function isRole(value: string): value is RoleName {
   return (ROLES as readonly string[]).includes(value);
 }
 
-/** `roles <email> <ROLE>...`: how the first ADMIN is made. */
-async function setRoles(args: string[]): Promise<number> {
-  const [email, ...roleArgs] = args;
-  const roles = roleArgs.map((role) => role.toUpperCase());
-  const unknown = roles.filter((role) => !isRole(role));
-  if (!email || roles.length === 0 || unknown.length > 0) {
-    if (unknown.length > 0) process.stderr.write(`Unknown role(s): ${unknown.join(', ')}\n`);
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
+/** Runs `work` against the configured database (or the development one), then closes it. */
+async function withDatabase(work: (database: Database) => Promise<number>): Promise<number> {
   loadDotEnv();
   const config = loadConfig();
   let embedded: DevDatabase | undefined;
@@ -74,6 +68,24 @@ async function setRoles(args: string[]): Promise<number> {
   }
   const database = await connectDatabase(uri);
   try {
+    return await work(database);
+  } finally {
+    await database.close();
+    await embedded?.stop();
+  }
+}
+
+/** `roles <email> <ROLE>...`: how the first ADMIN is made. */
+async function setRoles(args: string[]): Promise<number> {
+  const [email, ...roleArgs] = args;
+  const roles = roleArgs.map((role) => role.toUpperCase());
+  const unknown = roles.filter((role) => !isRole(role));
+  if (!email || roles.length === 0 || unknown.length > 0) {
+    if (unknown.length > 0) process.stderr.write(`Unknown role(s): ${unknown.join(', ')}\n`);
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  return withDatabase(async (database) => {
     const user = await createUserService(database.models).setRolesByEmail(
       email,
       roles.filter(isRole),
@@ -84,10 +96,25 @@ async function setRoles(args: string[]): Promise<number> {
     }
     process.stdout.write(`${user.email} now has roles: ${user.roles.join(', ')}\n`);
     return 0;
-  } finally {
-    await database.close();
-    await embedded?.stop();
-  }
+  });
+}
+
+/** `migrate`: converts data of earlier versions; safe to run again (docs/data-model.md). */
+function migrate(): Promise<number> {
+  return withDatabase(async (database) => {
+    const report = await migrateLegacyStorage(database.models);
+    process.stdout.write(
+      `Migrated: ${report.emails} email address(es), ${report.sessions} live session(s); ` +
+        `removed ${report.legacyTokensRemoved} old refresh-token document(s).\n`,
+    );
+    if (report.emailConflicts.length > 0) {
+      process.stderr.write(
+        `Addresses held by more than one user, left as they were: ${report.emailConflicts.join(', ')}\n`,
+      );
+      return 1;
+    }
+    return 0;
+  });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -97,6 +124,8 @@ async function main(argv: string[]): Promise<number> {
       return setRoles(args);
     case 'keygen':
       return keygen(args);
+    case 'migrate':
+      return migrate();
     default:
       process.stderr.write(`${USAGE}\n`);
       return 2;

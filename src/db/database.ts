@@ -1,15 +1,27 @@
 import mongoose, { type Connection } from 'mongoose';
+import { rateLimitBucketModel, type RateLimitBucketModel } from './models/RateLimitBucket';
 import { rateLimitHitModel, type RateLimitHitModel } from './models/RateLimitHit';
 import { recoveryTokenModel, type RecoveryTokenModel } from './models/RecoveryToken';
+import { refreshSecretModel, type RefreshSecretModel } from './models/RefreshSecret';
 import { refreshTokenModel, type RefreshTokenModel } from './models/RefreshToken';
+import { sessionModel, type SessionModel } from './models/Session';
 import { userModel, type UserModel } from './models/User';
+import { userEmailModel, type UserEmailModel } from './models/UserEmail';
 
-/** The models a server instance works with, bound to its own connection. */
+/**
+ * The models a server instance works with, bound to its own connection. Every collection is read
+ * and written by `_id` on the request path (docs/data-model.md).
+ */
 export interface Models {
   readonly User: UserModel;
-  readonly RefreshToken: RefreshTokenModel;
+  readonly UserEmail: UserEmailModel;
+  readonly Session: SessionModel;
+  readonly RefreshSecret: RefreshSecretModel;
   readonly RateLimitHit: RateLimitHitModel;
   readonly RecoveryToken: RecoveryTokenModel;
+  readonly RateLimitBucket: RateLimitBucketModel;
+  /** The refresh tokens of earlier versions, read only by `npm run cli -- migrate`. */
+  readonly LegacyRefreshToken: RefreshTokenModel;
 }
 
 export interface Database {
@@ -41,12 +53,14 @@ export function isDuplicateKeyError(error: unknown): boolean {
 export interface ConnectOptions {
   /** Overrides the database named in the URI (tests give each file its own). */
   readonly dbName?: string;
+  /** Emit the driver's command events (tests check what each operation sends; docs/data-model.md). */
+  readonly monitorCommands?: boolean;
 }
 
 /**
  * Opens a dedicated mongoose connection, registers the models on it and makes sure their indexes
- * exist before the first request (the unique email index is what makes duplicate registration
- * safe).
+ * exist before the first request. The only secondary indexes are on `expiresAt`, for the scheduled
+ * purge; uniqueness comes from `_id` alone (docs/data-model.md).
  */
 export async function connectDatabase(
   uri: string,
@@ -54,6 +68,7 @@ export async function connectDatabase(
 ): Promise<Database> {
   const connection = mongoose.createConnection(uri, {
     dbName: options.dbName,
+    monitorCommands: options.monitorCommands ?? false,
     // Fail a query within seconds while the database is away instead of queueing it forever. A
     // stopped server refuses connections and fails queries at once; one that stops answering
     // (a network partition) costs a query its socket timeout plus the connect timeouts of the
@@ -70,15 +85,21 @@ export async function connectDatabase(
   await connection.asPromise();
   const models: Models = {
     User: userModel(connection),
-    RefreshToken: refreshTokenModel(connection),
+    UserEmail: userEmailModel(connection),
+    Session: sessionModel(connection),
+    RefreshSecret: refreshSecretModel(connection),
     RateLimitHit: rateLimitHitModel(connection),
     RecoveryToken: recoveryTokenModel(connection),
+    RateLimitBucket: rateLimitBucketModel(connection),
+    LegacyRefreshToken: refreshTokenModel(connection),
   };
+  // Not the legacy collection: its indexes belong to the storage it came from.
   await Promise.all([
-    models.User.createIndexes(),
-    models.RefreshToken.createIndexes(),
+    models.Session.createIndexes(),
+    models.RefreshSecret.createIndexes(),
     models.RateLimitHit.createIndexes(),
     models.RecoveryToken.createIndexes(),
+    models.RateLimitBucket.createIndexes(),
   ]);
 
   let closed = false;

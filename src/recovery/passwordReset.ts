@@ -94,7 +94,7 @@ export function createPasswordResetService(deps: PasswordResetDeps): PasswordRes
       user.emailVerified = true;
 
       // Whoever knew the old password, or holds a stolen refresh token, is out.
-      const sessions = await refreshTokens.revokeAllSessions(user._id, 'password-changed');
+      const sessions = await refreshTokens.revokeAllSessions(user, 'password-changed');
       deps.audit('password_reset', {
         userId: user.id,
         sessions,
@@ -104,7 +104,7 @@ export function createPasswordResetService(deps: PasswordResetDeps): PasswordRes
       return issueAuthResult(
         deps.accessTokens,
         user,
-        await refreshTokens.startSession(user._id, client),
+        await refreshTokens.startSession((await models.User.findById(user._id)) ?? user, client),
         true,
       );
     },

@@ -1,10 +1,11 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Types } from 'mongoose';
 import type { Config } from '../config';
 import { isDuplicateKeyError, type Models } from '../db/database';
 import { AuthenticationError } from '../errors';
-import type { RefreshTokenDocument } from '../db/models/RefreshToken';
-import type { RevokedSessionList } from './revokedSessions';
+import type { SessionFields } from '../db/models/Session';
+import type { RefreshSecretFields } from '../db/models/RefreshSecret';
+import type { SessionEntry, UserDocument } from '../db/models/User';
 import type { AuditLog } from '../logging/audit';
 import type { ClientInfo } from './types';
 
@@ -16,15 +17,20 @@ export interface IssuedRefreshToken {
   readonly userId: Types.ObjectId;
 }
 
-/** Why a session ended; stored on its tokens and reported in security events. */
+/** A rotation's result: the successor and the user it belongs to, read in the same round trip. */
+export interface RotatedRefreshToken extends IssuedRefreshToken {
+  readonly user: UserDocument;
+}
+
+/** Why a session ended; reported in security events. */
 export type RevocationReason =
   'logout' | 'logout-all' | 'revoked' | 'reuse' | 'password-changed' | 'user-deleted';
 
-/** A live session as its newest refresh token describes it. */
+/** A live session as its session document describes it. */
 export interface LiveSession {
   readonly sessionId: string;
   readonly createdAt: Date;
-  /** When the newest token was issued: the last sign-in or refresh. */
+  /** The last sign-in or refresh. */
   readonly lastUsedAt: Date;
   /** When the newest token expires: the session ends then unless refreshed. */
   readonly expiresAt: Date;
@@ -32,232 +38,399 @@ export interface LiveSession {
   readonly ip: string | null;
 }
 
+/** The part of a user document the session store reads: its id and its list of sessions. */
+export type SessionOwner = Pick<UserDocument, '_id' | 'sessions'>;
+
 export interface RefreshTokenStore {
-  /** Starts a new session (token family) for a user who just proved their password. */
-  startSession(userId: Types.ObjectId, client: ClientInfo): Promise<IssuedRefreshToken>;
+  /** Starts a new session for a user who just proved their password. */
+  startSession(user: SessionOwner, client: ClientInfo): Promise<IssuedRefreshToken>;
   /**
    * Exchanges a refresh token for its successor. Throws INVALID_REFRESH_TOKEN for unknown,
    * expired or revoked tokens; a token that was already exchanged revokes its whole session.
    */
-  rotate(token: string, client: ClientInfo): Promise<IssuedRefreshToken>;
+  rotate(token: string, client: ClientInfo): Promise<RotatedRefreshToken>;
   /** Revokes the session a token belongs to; silently does nothing for unknown tokens. */
   revokeByToken(token: string): Promise<void>;
   /** Revokes one session of a user; true when it was live. Other users' sessions are untouched. */
-  revokeSession(
-    userId: Types.ObjectId,
-    sessionId: string,
-    reason: RevocationReason,
-  ): Promise<boolean>;
+  revokeSession(user: SessionOwner, sessionId: string, reason: RevocationReason): Promise<boolean>;
   /** Revokes every session of a user; returns how many of them were live. */
-  revokeAllSessions(userId: Types.ObjectId, reason: RevocationReason): Promise<number>;
+  revokeAllSessions(user: SessionOwner, reason: RevocationReason): Promise<number>;
   /** The user's live sessions, most recently used first. */
-  liveSessions(userId: Types.ObjectId): Promise<LiveSession[]>;
-  /** Deletes every token of a user (their account is gone). */
-  deleteAll(userId: Types.ObjectId): Promise<void>;
+  liveSessions(user: SessionOwner): Promise<LiveSession[]>;
 }
 
 export interface RefreshTokenStoreDeps {
   readonly config: Config;
   readonly models: Models;
-  readonly revokedSessions: RevokedSessionList;
   readonly audit: AuditLog;
 }
 
-const TOKEN_BYTES = 32; // 256 bits (docs/sessions.md, "Refresh token")
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const SECRET_BYTES = 32; // 256 bits (docs/sessions.md, "Refresh token")
+/**
+ * Refresh tokens kept besides the newest one, per session: presenting one of them is caught as
+ * reuse. Older ones are deleted, which is what keeps a session's storage constant however often
+ * it refreshes (docs/data-model.md, "refreshsecrets").
+ */
+export const PREVIOUS_SECRETS_KEPT = 4;
+/** Live sessions per user; signing in once more ends the oldest (docs/sessions.md). */
+export const MAX_SESSIONS_PER_USER = 50;
+// Updates that remove sessions from a user's list, each followed by a read to confirm it.
+const UNLIST_ATTEMPTS = 5;
 
-/** SHA-256 of a refresh token, hex: the only form in which tokens are stored. */
-export function hashRefreshToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+// `<sessionId>.<generation>.<secret>`; session ids are UUIDs, also those of migrated sessions.
+const TOKEN_PATTERN =
+  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(0|[1-9][0-9]{0,8})\.([A-Za-z0-9_-]{43})$/;
+// A token issued before the current storage: 256 bits, base64url, nothing else.
+const LEGACY_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const MAX_SESSION_ID_LENGTH = 64;
+
+/** SHA-256 of a refresh token's secret, hex: the only form in which secrets are stored. */
+export function hashRefreshToken(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** The `_id` of generation `generation` of a session's refresh tokens. */
+export function secretId(sessionId: string, generation: number): string {
+  return `${sessionId}:${generation}`;
+}
+
+/** The `_id` under which a token migrated from the previous storage is found, by its hash. */
+export function legacySecretId(hash: string): string {
+  return `legacy:${hash}`;
+}
+
+/** A presented refresh token, taken apart: where its secret is stored and what it must hash to. */
+interface ParsedToken {
+  readonly secretId: string;
+  /** Known from the token itself; for legacy tokens only once their stored secret is read. */
+  readonly sessionId: string | null;
+  readonly hash: string;
+}
+
+function parseToken(token: string): ParsedToken | null {
+  const match = TOKEN_PATTERN.exec(token);
+  if (match) {
+    const [, sessionId = '', generation = '', secret = ''] = match;
+    return {
+      secretId: secretId(sessionId, Number(generation)),
+      sessionId,
+      hash: hashRefreshToken(secret),
+    };
+  }
+  if (LEGACY_TOKEN_PATTERN.test(token)) {
+    const hash = hashRefreshToken(token);
+    return { secretId: legacySecretId(hash), sessionId: null, hash };
+  }
+  return null;
+}
+
+function sameHash(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 function earliest(a: Date, b: Date): Date {
   return a.getTime() <= b.getTime() ? a : b;
 }
 
-/** Opaque, rotating refresh tokens stored as SHA-256 hashes (docs/sessions.md). */
+/** True when `sessionId` could name a session at all (keeps odd input away from the database). */
+export function isPlausibleSessionId(sessionId: string): boolean {
+  return sessionId.length > 0 && sessionId.length <= MAX_SESSION_ID_LENGTH;
+}
+
+/**
+ * Rotating refresh tokens (docs/sessions.md) on the storage of docs/data-model.md: a session
+ * document per sign-in, a bounded set of secret documents per session, and the user document's
+ * list of session ids. Every operation addresses documents by `_id`; inserting a secret under a
+ * fresh `_id` is the only step that decides a race, because an insert is atomic on every MongoDB
+ * topology and on FerretDB, where a conditional update is not.
+ */
 export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTokenStore {
-  const { config, models, revokedSessions, audit } = deps;
-  const { RefreshToken } = models;
+  const { config, models, audit } = deps;
+  const { Session, RefreshSecret, User } = models;
   const invalid = (): AuthenticationError => new AuthenticationError('INVALID_REFRESH_TOKEN');
 
-  async function insertToken(fields: {
-    rotatedFrom: string;
-    familyId: string;
-    userId: Types.ObjectId;
-    sessionCreatedAt: Date;
-    sessionExpiresAt: Date;
-    client: ClientInfo;
-  }): Promise<IssuedRefreshToken> {
-    const token = randomBytes(TOKEN_BYTES).toString('base64url');
-    const expiresAt = earliest(
-      new Date(Date.now() + config.refreshTokenTtl * 1000),
-      fields.sessionExpiresAt,
-    );
-    await RefreshToken.create({
-      tokenHash: hashRefreshToken(token),
-      rotatedFrom: fields.rotatedFrom,
-      familyId: fields.familyId,
-      userId: fields.userId,
-      expiresAt,
-      sessionExpiresAt: fields.sessionExpiresAt,
-      sessionCreatedAt: fields.sessionCreatedAt,
-      userAgent: fields.client.userAgent,
-      ip: fields.client.ip,
-    });
-    return { token, expiresAt, sessionId: fields.familyId, userId: fields.userId };
+  function newSecret(): { secret: string; hash: string } {
+    const secret = randomBytes(SECRET_BYTES).toString('base64url');
+    return { secret, hash: hashRefreshToken(secret) };
   }
 
-  /** Revokes the given families of one user: their refresh tokens, then their access tokens. */
-  async function revokeFamilies(
+  function deleteSecrets(sessionId: string, generation: number) {
+    // The newest generations only: older ones were deleted by the rotations that passed them, and
+    // strays (a rotation cut short, migrated tokens) go with the scheduled purge at their expiry.
+    const from = Math.max(0, generation - PREVIOUS_SECRETS_KEPT);
+    return Array.from({ length: generation + 2 - from }, (_unused, i) =>
+      RefreshSecret.deleteOne({ _id: secretId(sessionId, from + i) }),
+    );
+  }
+
+  /** `$unset` of the user's list entries of these sessions, in one update of the user document. */
+  function unsetEntries(ids: readonly string[]) {
+    return { $unset: Object.fromEntries(ids.map((id) => [`sessions.${id}`, ''])) };
+  }
+
+  /**
+   * Removes sessions from the user's list and confirms it: on FerretDB an update racing with
+   * another update of the same document can be lost (docs/data-model.md), and a guarded read
+   * accepts an access token exactly while the list names its session.
+   */
+  async function unlist(userId: Types.ObjectId, ids: readonly string[]): Promise<void> {
+    let left = ids;
+    for (let attempt = 0; attempt < UNLIST_ATTEMPTS && left.length > 0; attempt += 1) {
+      await User.updateOne({ _id: userId }, unsetEntries(left));
+      const user = await User.findById(userId, { sessions: 1 }).lean<{
+        sessions?: Record<string, unknown>;
+      }>();
+      left = left.filter((id) => user?.sessions?.[id] !== undefined);
+    }
+    if (left.length > 0)
+      throw new Error('the user document kept changing; revocation not confirmed');
+  }
+
+  /**
+   * Ends sessions of one user: they leave the user's list (which stops their access tokens) and
+   * their session documents are deleted (which stops their refresh tokens; a deletion cannot be
+   * undone by a concurrent update). Returns how many of the sessions were live.
+   */
+  async function revoke(
     userId: Types.ObjectId,
-    familyIds: readonly string[],
-    reason: RevocationReason,
-  ): Promise<void> {
-    if (familyIds.length === 0) return;
-    const result = await RefreshToken.updateMany(
-      { userId, familyId: { $in: familyIds }, revokedAt: null },
-      { $set: { revokedAt: new Date(), revokedReason: reason } },
-    );
-    // Nothing matched: another user's session, or one an earlier revocation already listed.
-    if (result.modifiedCount > 0) await revokedSessions.add(userId, familyIds);
+    sessions: ReadonlyArray<Pick<SessionFields, '_id' | 'generation' | 'expiresAt'>>,
+    alsoUnlist: readonly string[] = [],
+  ): Promise<number> {
+    const ids = [...sessions.map((session) => session._id), ...alsoUnlist];
+    if (ids.length === 0) return 0;
+    const now = Date.now();
+    const [, ...outcomes] = await Promise.all([
+      unlist(userId, ids),
+      ...sessions.map(async (session) => {
+        const [deleted] = await Promise.all([
+          Session.deleteOne({ _id: session._id }),
+          ...deleteSecrets(session._id, session.generation),
+        ]);
+        return deleted.deletedCount === 1 && session.expiresAt.getTime() > now;
+      }),
+    ]);
+    return outcomes.filter(Boolean).length;
   }
 
-  async function liveFamilyIds(userId: Types.ObjectId, familyId?: string): Promise<string[]> {
-    const ids: unknown[] = await RefreshToken.distinct('familyId', {
-      userId,
-      ...(familyId === undefined ? {} : { familyId }),
-      usedAt: null,
-      revokedAt: null,
-      expiresAt: { $gt: new Date() },
-    });
-    return ids.filter((id): id is string => typeof id === 'string');
+  /** The session and stored secret a token names, when its secret matches; null otherwise. */
+  async function lookUp(
+    token: string,
+  ): Promise<{ session: SessionFields | null; secret: RefreshSecretFields } | null> {
+    const parsed = parseToken(token);
+    if (!parsed) return null;
+    let session: SessionFields | null;
+    let secret: RefreshSecretFields | null;
+    if (parsed.sessionId !== null) {
+      // Both by `_id`, in one round trip.
+      [session, secret] = await Promise.all([
+        Session.findById(parsed.sessionId).lean<SessionFields>(),
+        RefreshSecret.findById(parsed.secretId).lean<RefreshSecretFields>(),
+      ]);
+    } else {
+      secret = await RefreshSecret.findById(parsed.secretId).lean<RefreshSecretFields>();
+      session = secret ? await Session.findById(secret.sessionId).lean<SessionFields>() : null;
+    }
+    if (!secret || !sameHash(secret.secretHash, parsed.hash)) return null;
+    if (parsed.sessionId !== null && secret.sessionId !== parsed.sessionId) return null;
+    return { session, secret };
   }
 
-  async function findByToken(token: string): Promise<RefreshTokenDocument | null> {
-    if (!TOKEN_PATTERN.test(token)) return null;
-    return RefreshToken.findOne({ tokenHash: hashRefreshToken(token) });
-  }
-
-  async function reuseDetected(current: RefreshTokenDocument, client: ClientInfo): Promise<never> {
+  async function reuseDetected(session: SessionFields, client: ClientInfo): Promise<never> {
     // Either the client or a thief holds a stale copy, and we cannot tell which, so the whole
-    // family goes (RFC 9700 §4.14.2).
-    await revokeFamilies(current.userId, [current.familyId], 'reuse');
+    // session goes (RFC 9700 §4.14.2).
+    await revoke(session.userId, [session]);
     audit('refresh_token_reuse_detected', {
-      userId: current.userId.toString(),
-      sessionId: current.familyId,
+      userId: session.userId.toString(),
+      sessionId: session._id,
       ip: client.ip,
       userAgent: client.userAgent,
     });
     throw invalid();
   }
 
+  function ownedSessionIds(user: SessionOwner): string[] {
+    return [...(user.sessions?.keys() ?? [])];
+  }
+
   return {
-    async startSession(userId, client) {
-      const familyId = randomUUID();
+    async startSession(user, client) {
+      const sessionId = randomUUID();
       const now = new Date();
-      return insertToken({
-        rotatedFrom: `session:${familyId}`,
-        familyId,
-        userId,
-        sessionCreatedAt: now,
-        sessionExpiresAt: new Date(now.getTime() + config.sessionMaxAge * 1000),
-        client,
-      });
+      const sessionExpiresAt = new Date(now.getTime() + config.sessionMaxAge * 1000);
+      const expiresAt = earliest(
+        new Date(now.getTime() + config.refreshTokenTtl * 1000),
+        sessionExpiresAt,
+      );
+      const { secret, hash } = newSecret();
+
+      // Entries of sessions that have ended on their own leave the list here; if it is still
+      // full, the oldest sessions end so that the list, and the user document, stay bounded.
+      const entries = [...(user.sessions?.entries() ?? [])];
+      const ended = entries.filter(([, entry]) => entry.expiresAt.getTime() <= now.getTime());
+      const live = entries
+        .filter(([, entry]) => entry.expiresAt.getTime() > now.getTime())
+        .sort(([, a], [, b]) => a.createdAt.getTime() - b.createdAt.getTime());
+      const evicted = live.slice(0, Math.max(0, live.length - MAX_SESSIONS_PER_USER + 1));
+
+      const dropped = [...ended, ...evicted].map(([id]) => id);
+      const entry: SessionEntry = { createdAt: now, expiresAt: sessionExpiresAt };
+      await Promise.all([
+        Session.create({
+          _id: sessionId,
+          userId: user._id,
+          createdAt: now,
+          lastUsedAt: now,
+          expiresAt,
+          sessionExpiresAt,
+          generation: 0,
+          userAgent: client.userAgent,
+          ip: client.ip,
+        }),
+        RefreshSecret.create({
+          _id: secretId(sessionId, 0),
+          sessionId,
+          generation: 0,
+          secretHash: hash,
+          expiresAt,
+        }),
+        User.updateOne(
+          { _id: user._id },
+          {
+            $set: { [`sessions.${sessionId}`]: entry },
+            ...(dropped.length > 0 ? unsetEntries(dropped) : {}),
+          },
+        ),
+        ...evicted.map(([id]) => Session.deleteOne({ _id: id })),
+      ]);
+      return { token: `${sessionId}.0.${secret}`, expiresAt, sessionId, userId: user._id };
     },
 
     async rotate(token, client) {
-      const current = await findByToken(token);
-      if (!current || current.revokedAt) throw invalid();
+      const found = await lookUp(token);
+      const session = found?.session;
+      if (!found || !session) throw invalid();
       const now = Date.now();
-      if (current.usedAt) return reuseDetected(current, client);
-      if (current.expiresAt.getTime() <= now || current.sessionExpiresAt.getTime() <= now)
+      if (found.secret.expiresAt.getTime() <= now || session.sessionExpiresAt.getTime() <= now)
         throw invalid();
 
-      let next: IssuedRefreshToken;
+      const generation = found.secret.generation + 1;
+      const expiresAt = earliest(
+        new Date(now + config.refreshTokenTtl * 1000),
+        session.sessionExpiresAt,
+      );
+      const { secret, hash } = newSecret();
       try {
-        next = await insertToken({
-          rotatedFrom: current.tokenHash,
-          familyId: current.familyId,
-          userId: current.userId,
-          sessionCreatedAt: current.sessionCreatedAt,
-          sessionExpiresAt: current.sessionExpiresAt,
-          client: { ip: client.ip, userAgent: client.userAgent ?? current.userAgent },
+        await RefreshSecret.create({
+          _id: secretId(session._id, generation),
+          sessionId: session._id,
+          generation,
+          secretHash: hash,
+          expiresAt,
         });
       } catch (error) {
-        // The unique `rotatedFrom` index let a concurrent exchange of the same token win: the
-        // same token was presented twice, which is reuse.
+        // The successor exists already: this token was exchanged before (or is being exchanged
+        // right now by a concurrent request), which is reuse.
         if (!isDuplicateKeyError(error)) throw error;
-        return reuseDetected(current, client);
+        return reuseDetected(session, client);
       }
-      await RefreshToken.updateOne(
-        { _id: current._id, usedAt: null },
-        { $set: { usedAt: new Date(now) } },
-      );
-      // A revocation that ran while we inserted may have missed the new token: re-check the family.
-      if (await RefreshToken.exists({ familyId: current.familyId, revokedAt: { $ne: null } })) {
-        await revokeFamilies(current.userId, [current.familyId], 'revoked');
+
+      const [updated, user] = await Promise.all([
+        Session.updateOne(
+          { _id: session._id },
+          {
+            $set: {
+              lastUsedAt: new Date(now),
+              expiresAt,
+              generation,
+              ip: client.ip,
+              userAgent: client.userAgent ?? session.userAgent,
+            },
+          },
+        ),
+        User.findById(session.userId),
+        generation > PREVIOUS_SECRETS_KEPT
+          ? RefreshSecret.deleteOne({
+              _id: secretId(session._id, generation - PREVIOUS_SECRETS_KEPT - 1),
+            })
+          : undefined,
+      ]);
+      // A revocation that ran while we inserted deleted the session document: the successor is
+      // worthless, and the caller is told so now rather than at its next refresh.
+      if (updated.matchedCount === 0) throw invalid();
+      if (!user || !user.sessions?.has(session._id)) {
+        await revoke(session.userId, [{ ...session, generation }]);
         throw invalid();
       }
-      return next;
+      return {
+        token: `${session._id}.${generation}.${secret}`,
+        expiresAt,
+        sessionId: session._id,
+        userId: session.userId,
+        user,
+      };
     },
 
     async revokeByToken(token) {
-      const found = await findByToken(token);
-      if (!found) return;
-      await revokeFamilies(found.userId, [found.familyId], 'logout');
+      const found = await lookUp(token);
+      if (!found?.session) return;
+      const { session } = found;
+      await revoke(session.userId, [session]);
       audit('session_revoked', {
-        userId: found.userId.toString(),
-        sessionId: found.familyId,
+        userId: session.userId.toString(),
+        sessionId: session._id,
         reason: 'logout',
       });
     },
 
-    async revokeSession(userId, sessionId, reason) {
-      const live = (await liveFamilyIds(userId, sessionId)).length > 0;
-      // Filtered by user as well: another user's session id matches nothing and changes nothing.
-      await revokeFamilies(userId, [sessionId], reason);
-      return live;
-    },
-
-    async revokeAllSessions(userId, reason) {
-      const live = await liveFamilyIds(userId);
-      const all: unknown[] = await RefreshToken.distinct('familyId', { userId, revokedAt: null });
-      await revokeFamilies(
-        userId,
-        all.filter((id): id is string => typeof id === 'string'),
-        reason,
-      );
-      return live.length;
-    },
-
-    async liveSessions(userId) {
-      const tips = await RefreshToken.find({
-        userId,
-        usedAt: null,
-        revokedAt: null,
-        expiresAt: { $gt: new Date() },
-      })
-        .sort({ createdAt: -1 })
-        .lean();
-      // Mid-rotation a family briefly has two unused tokens; the newer one describes it.
-      const sessions = new Map<string, LiveSession>();
-      for (const tip of tips) {
-        if (sessions.has(tip.familyId)) continue;
-        sessions.set(tip.familyId, {
-          sessionId: tip.familyId,
-          createdAt: tip.sessionCreatedAt,
-          lastUsedAt: tip.createdAt,
-          expiresAt: tip.expiresAt,
-          userAgent: tip.userAgent,
-          ip: tip.ip,
-        });
+    async revokeSession(user, sessionId) {
+      if (!isPlausibleSessionId(sessionId)) return false;
+      const session = await Session.findById(sessionId).lean<SessionFields>();
+      // Another user's session id matches nothing of this user and changes nothing.
+      if (!session || !session.userId.equals(user._id)) {
+        if (user.sessions?.has(sessionId))
+          await User.updateOne({ _id: user._id }, { $unset: { [`sessions.${sessionId}`]: '' } });
+        return false;
       }
-      return [...sessions.values()];
+      return (await revoke(user._id, [session])) === 1;
     },
 
-    async deleteAll(userId) {
-      await RefreshToken.deleteMany({ userId });
+    async revokeAllSessions(user) {
+      const ids = ownedSessionIds(user);
+      const found = await Promise.all(ids.map((id) => Session.findById(id).lean<SessionFields>()));
+      const owned = found.filter(
+        (session): session is SessionFields => session !== null && session.userId.equals(user._id),
+      );
+      const ownedIds = new Set(owned.map((session) => session._id));
+      return revoke(
+        user._id,
+        owned,
+        ids.filter((id) => !ownedIds.has(id)),
+      );
+    },
+
+    async liveSessions(user) {
+      const now = Date.now();
+      const sessions = await Promise.all(
+        ownedSessionIds(user).map((id) => Session.findById(id).lean<SessionFields>()),
+      );
+      return sessions
+        .filter(
+          (session): session is SessionFields =>
+            session !== null &&
+            session.userId.equals(user._id) &&
+            session.expiresAt.getTime() > now,
+        )
+        .sort((a, b) => b.lastUsedAt.getTime() - a.lastUsedAt.getTime())
+        .map((session) => ({
+          sessionId: session._id,
+          createdAt: session.createdAt,
+          lastUsedAt: session.lastUsedAt,
+          expiresAt: session.expiresAt,
+          userAgent: session.userAgent,
+          ip: session.ip,
+        }));
     },
   };
 }

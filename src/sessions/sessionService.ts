@@ -36,7 +36,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   return {
     async list(caller) {
       const user = await users.current(caller);
-      const sessions = await refreshTokens.liveSessions(user._id);
+      const sessions = await refreshTokens.liveSessions(user);
       return sessions.map((session) => ({
         id: session.sessionId,
         createdAt: session.createdAt,
@@ -50,14 +50,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
 
     async revoke(caller, id) {
       const user = await users.current(caller);
-      const revoked = await refreshTokens.revokeSession(user._id, id, 'revoked');
+      const revoked = await refreshTokens.revokeSession(user, id, 'revoked');
       if (revoked) audit('session_revoked', { userId: user.id, sessionId: id });
       return revoked;
     },
 
     async revokeAll(caller) {
       const user = await users.current(caller);
-      const sessions = await refreshTokens.revokeAllSessions(user._id, 'logout-all');
+      const sessions = await refreshTokens.revokeAllSessions(user, 'logout-all');
       audit('all_sessions_revoked', { userId: user.id, sessions, reason: 'logout-all' });
       return sessions;
     },

@@ -1,4 +1,4 @@
-import type { Models } from '../db/database';
+import { isDuplicateKeyError, type Models } from '../db/database';
 import { RateLimitedError } from '../errors';
 
 /** At most `limit` hits per bucket in any `windowSeconds`. */
@@ -17,67 +17,84 @@ export interface RateLimiter {
   reset(bucket: string): Promise<void>;
 }
 
-const PURGE_INTERVAL_MS = 60_000;
+// Insert attempts per hit before giving up and refusing it. Each failed attempt means another
+// hit took that place a moment ago, so this is reached only when far more requests race for one
+// bucket than any limit allows.
+const MAX_ATTEMPTS = 64;
+
+function hitId(bucket: string, n: number): string {
+  return `${bucket}#${n}`;
+}
 
 /**
- * A sliding-window limiter whose state is shared through the database by every instance.
+ * A sliding-window limiter whose state is shared through the database by every instance, read and
+ * written by `_id` only (docs/data-model.md, "ratelimithits").
  *
- * Each hit is its own document: insert first, then count. The hit that makes the count exceed the
- * limit sees every hit inserted before it, so concurrent callers on any instance can never push a
- * window past its limit. Counters updated with `$inc` would be simpler, but FerretDB applies
- * `$inc` as a read-modify-write and loses concurrent increments; plain inserts are atomic
- * everywhere.
+ * The hits of a bucket are numbered. Hit n is counted by inserting the document `<bucket>#n`, and
+ * only after reading hit n − limit: if that one is still inside the window, the window is full.
+ * Since `_id` is unique, two callers can never both take place n, so concurrent callers on any
+ * instance can never push a window past its limit; a caller that loses a place tries the next.
+ * Counters updated with `$inc` would be simpler, but FerretDB applies `$inc` (and every other
+ * update) as a read-modify-write and loses concurrent increments; inserts are atomic everywhere.
+ * Where to start counting comes from the bucket's state document, a hint that may lag.
  */
-export function createRateLimiter(models: Pick<Models, 'RateLimitHit'>): RateLimiter {
-  const { RateLimitHit } = models;
-  let lastPurge = 0;
+export function createRateLimiter(
+  models: Pick<Models, 'RateLimitHit' | 'RateLimitBucket'>,
+): RateLimiter {
+  const { RateLimitHit, RateLimitBucket } = models;
 
-  function purgeExpired(now: number): void {
-    if (now - lastPurge < PURGE_INTERVAL_MS) return;
-    lastPurge = now;
-    // Housekeeping only: expired hits are already ignored by every query, so a failure can wait
-    // for the next round.
-    void RateLimitHit.deleteMany({ expiresAt: { $lte: new Date(now) } }).catch(() => undefined);
-  }
-
-  function countSince(bucket: string, since: Date): Promise<number> {
-    return RateLimitHit.countDocuments({ bucket, at: { $gt: since } });
-  }
-
-  /** Seconds until the window holds fewer than `limit` hits again (at least 1). */
-  async function retryAfter(bucket: string, rule: RateLimitRule, now: number): Promise<number> {
-    const windowMs = rule.windowSeconds * 1000;
-    const [blocking] = await RateLimitHit.find({ bucket, at: { $gt: new Date(now - windowMs) } })
-      .sort({ at: -1 })
-      .skip(rule.limit - 1)
-      .limit(1)
-      .lean();
-    const freeAt = blocking ? blocking.at.getTime() + windowMs : now;
-    return Math.max(1, Math.ceil((freeAt - now) / 1000));
+  async function tryInsert(bucket: string, n: number, now: number, windowMs: number) {
+    try {
+      await RateLimitHit.create({
+        _id: hitId(bucket, n),
+        bucket,
+        at: new Date(now),
+        expiresAt: new Date(now + windowMs),
+      });
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
   }
 
   return {
     async hit(bucket, rule) {
       const now = Date.now();
-      purgeExpired(now);
-      const since = new Date(now - rule.windowSeconds * 1000);
-      // Already full: refuse without writing, so a flood costs reads only.
-      if ((await countSince(bucket, since)) >= rule.limit) {
-        throw new RateLimitedError(await retryAfter(bucket, rule, now));
+      const windowMs = rule.windowSeconds * 1000;
+      const state = await RateLimitBucket.findById(bucket).lean();
+      // Hits before a reset, or older than the window, do not count.
+      const since = Math.max(now - windowMs, state?.resetAt?.getTime() ?? 0);
+      let n = state?.next ?? 0;
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1, n += 1) {
+        if (n >= rule.limit) {
+          const blocking = await RateLimitHit.findById(hitId(bucket, n - rule.limit)).lean();
+          // Already full: refuse without writing, so a flood costs reads only.
+          if (blocking && blocking.at.getTime() > since) {
+            const freeAt = blocking.at.getTime() + windowMs;
+            throw new RateLimitedError(Math.max(1, Math.ceil((freeAt - now) / 1000)));
+          }
+        }
+        if (await tryInsert(bucket, n, now, windowMs)) {
+          await RateLimitBucket.updateOne(
+            { _id: bucket },
+            { $max: { next: n + 1, expiresAt: new Date(now + windowMs) } },
+            { upsert: true },
+          );
+          return;
+        }
       }
-      const mine = await RateLimitHit.create({
-        bucket,
-        at: new Date(now),
-        expiresAt: new Date(now + rule.windowSeconds * 1000),
-      });
-      if ((await countSince(bucket, since)) > rule.limit) {
-        await RateLimitHit.deleteOne({ _id: mine._id });
-        throw new RateLimitedError(await retryAfter(bucket, rule, now));
-      }
+      throw new RateLimitedError(1);
     },
 
     async reset(bucket) {
-      await RateLimitHit.deleteMany({ bucket });
+      const now = Date.now();
+      // Only ever moves forward, so a reset and a concurrent hit cannot undo each other.
+      await RateLimitBucket.updateOne(
+        { _id: bucket },
+        { $max: { resetAt: new Date(now), expiresAt: new Date(now + 1000) } },
+        { upsert: true },
+      );
     },
   };
 }

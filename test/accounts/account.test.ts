@@ -160,14 +160,15 @@ describe('deleteAccount', () => {
   it('removes the user and every token of theirs with a fresh token and the password', async () => {
     const session = await registerUser(api);
     const other = await loginAgain(api, session.user.email);
-    const { User, RefreshToken } = api.database.models;
-    expect(await RefreshToken.countDocuments({ userId: session.user.id })).toBe(2);
+    const { User, UserEmail, Session } = api.database.models;
+    expect(await Session.countDocuments({ userId: session.user.id })).toBe(2);
 
     const response = await deleteAccount(other.accessToken);
     expect(response.body).toEqual({ data: { deleteAccount: true } });
 
     expect(await User.exists({ _id: session.user.id })).toBeNull();
-    expect(await RefreshToken.countDocuments({ userId: session.user.id })).toBe(0);
+    expect(await Session.countDocuments({ userId: session.user.id })).toBe(0);
+    expect(await UserEmail.exists({ _id: session.user.email })).toBeNull();
     expectError(await api.gql(ME, {}, { token: session.accessToken }), {
       code: 'UNAUTHENTICATED',
       reason: 'INVALID_TOKEN',

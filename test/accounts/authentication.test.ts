@@ -27,7 +27,8 @@ describe('register', () => {
 
     expect(payload.tokenType).toBe('Bearer');
     expect(payload.expiresIn).toBe(900);
-    expect(payload.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // <session id>.<generation>.<256-bit secret> (docs/sessions.md, "Refresh token").
+    expect(payload.refreshToken).toMatch(/^[0-9a-f-]{36}\.0\.[A-Za-z0-9_-]{43}$/);
     expect(new Date(payload.refreshTokenExpiresAt).getTime()).toBeGreaterThan(Date.now());
     expect(payload.user).toMatchObject({
       email: email.toLowerCase(),

@@ -138,3 +138,11 @@ describe('cli keygen', () => {
     expect(result.stdout).toBe('');
   });
 });
+
+describe('cli migrate', () => {
+  it('converts the data of earlier versions and reports what it did', async () => {
+    const result = await cli('migrate');
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stdout).toMatch(/^Migrated: \d+ email address\(es\), \d+ live session\(s\)/);
+  });
+});

@@ -88,7 +88,7 @@ describe('createAuthClient', () => {
 
     expect(user.email).toBe(email);
     expect(me.me).toEqual(user);
-    expect(storage.get()).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    expect(storage.get()).toMatch(/^[A-Za-z0-9_.-]{43,}$/);
     expect(client.isSignedIn()).toBe(true);
     expect(changes).toEqual([true]);
     expect(traffic.operations).toEqual(['Register', 'Me']);

@@ -1,3 +1,4 @@
+import { sessionIdOf } from '../helpers/sessions';
 import { LOGIN, ME, REFRESH, registerUser, type AuthPayload } from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 import {
@@ -23,7 +24,13 @@ afterAll(async () => {
 
 function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  return accessTokenClaims({ sub: session.user.id, fresh: true, exp: now + 600, ...overrides });
+  return accessTokenClaims({
+    sub: session.user.id,
+    sid: sessionIdOf(session.accessToken),
+    fresh: true,
+    exp: now + 600,
+    ...overrides,
+  });
 }
 
 function withoutExp(): Record<string, unknown> {

@@ -51,6 +51,8 @@ export interface TestServerOptions {
   schema?: GraphQLSchema;
   /** Share a database between servers (scale-out tests); a fresh one by default. */
   dbName?: string;
+  /** Emit the driver's command events on the server's connection. */
+  monitorCommands?: boolean;
   /** Receives the server's JSON log lines (at info level); no logging when omitted. */
   logStream?: LogStream;
   /** Time a client has to send a whole request (the server's default otherwise). */
@@ -103,7 +105,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   });
   const dbName = options.dbName ?? uniqueDbName();
-  const database = await connectDatabase(mongodbUri, { dbName });
+  const database = await connectDatabase(mongodbUri, {
+    dbName,
+    monitorCommands: options.monitorCommands,
+  });
   const server = await createServer(config, {
     database,
     schema: options.schema,

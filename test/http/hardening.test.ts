@@ -91,8 +91,8 @@ describe('request shape', () => {
 
   it('never passes a query operator such as { "$ne": null } to the database', async () => {
     const session = await registerUser(api);
-    const findUser = jest.spyOn(api.database.models.User, 'findOne');
-    const findToken = jest.spyOn(api.database.models.RefreshToken, 'findOne');
+    const findUser = jest.spyOn(api.database.models.UserEmail, 'findById');
+    const findToken = jest.spyOn(api.database.models.RefreshSecret, 'findById');
     const compare = jest.spyOn(sharedHashingPool(), 'compare');
     try {
       const operator = { $ne: null };

@@ -1,5 +1,8 @@
-import { createRefreshTokenStore, hashRefreshToken } from '../../src/sessions/refreshTokens';
-import { createRevokedSessionList } from '../../src/sessions/revokedSessions';
+import {
+  createRefreshTokenStore,
+  hashRefreshToken,
+  secretId,
+} from '../../src/sessions/refreshTokens';
 import {
   firstError,
   LOGOUT,
@@ -51,15 +54,14 @@ describe('refreshToken', () => {
     expectInvalidRefreshToken(await refresh(session.refreshToken));
   });
 
-  it('stores only the SHA-256 hash of a refresh token', async () => {
+  it('names its session and stores only the SHA-256 hash of its secret', async () => {
     const session = await registerUser(api);
-    const { RefreshToken } = api.database.models;
-    expect(await RefreshToken.countDocuments({ tokenHash: session.refreshToken })).toBe(0);
-    const stored = await RefreshToken.findOne({
-      tokenHash: hashRefreshToken(session.refreshToken),
-    }).lean();
-    expect(stored).not.toBeNull();
-    expect(JSON.stringify(stored)).not.toContain(session.refreshToken);
+    const [sessionId, generation, secret] = session.refreshToken.split('.');
+    expect(sessionId).toBe(tokenClaims(session.accessToken).sid);
+    expect(generation).toBe('0');
+    const stored = await api.database.models.RefreshSecret.findById(secretId(sessionId!, 0)).lean();
+    expect(stored?.secretHash).toBe(hashRefreshToken(secret!));
+    expect(JSON.stringify(stored)).not.toContain(secret);
   });
 
   it('issues refresh-derived access tokens that are not fresh', async () => {
@@ -184,7 +186,6 @@ describe('reuse detection as a security event', () => {
     const store = createRefreshTokenStore({
       config,
       models: database.models,
-      revokedSessions: createRevokedSessionList(config.jwt, database.models),
       audit: (event, fields) => events.push({ event, ...fields }),
     });
     const session = await registerUser(api);
@@ -205,7 +206,8 @@ describe('reuse detection as a security event', () => {
       },
     ]);
     const logged = JSON.stringify(events);
-    for (const secret of [session.refreshToken, next.token, hashRefreshToken(next.token)]) {
+    const nextSecret = next.token.split('.')[2]!;
+    for (const secret of [session.refreshToken, next.token, hashRefreshToken(nextSecret)]) {
       expect(logged).not.toContain(secret);
     }
     // The successor died with its family.

@@ -329,7 +329,7 @@ describe('throttling per client IP', () => {
         { input: { email: uniqueEmail('proxied'), password: GOOD_PASSWORD } },
         from('203.0.113.9'),
       );
-      const stored = await api.database.models.RefreshToken.findOne({
+      const stored = await api.database.models.Session.findOne({
         userId: session.body.data?.register.user.id,
       }).lean();
       expect(stored?.ip).toBe('203.0.113.9');

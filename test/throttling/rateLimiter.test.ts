@@ -82,22 +82,26 @@ describe('createRateLimiter', () => {
     const rule = { limit: 1, windowSeconds: 60 };
     const longAgo = new Date(Date.now() - 61_000);
     await first.models.RateLimitHit.create({
+      _id: 'stale#0',
       bucket: 'stale',
       at: longAgo,
       expiresAt: new Date(longAgo.getTime() + 60_000),
     });
+    await first.models.RateLimitBucket.create({ _id: 'stale', next: 1, expiresAt: longAgo });
     expect(await outcome(limiterA.hit('stale', rule))).toBe('counted');
   });
 
-  it('purges expired hits itself, since FerretDB has no TTL index', async () => {
-    const longAgo = new Date(Date.now() - 3_600_000);
-    await first.models.RateLimitHit.create({ bucket: 'old', at: longAgo, expiresAt: longAgo });
-    // A limiter purges on its first hit, then at most once a minute.
-    await createRateLimiter(second.models).hit('other', { limit: 10, windowSeconds: 60 });
-    for (let i = 0; i < 50; i += 1) {
-      if ((await first.models.RateLimitHit.countDocuments({ bucket: 'old' })) === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(await first.models.RateLimitHit.countDocuments({ bucket: 'old' })).toBe(0);
+  it('finds its place again when the bucket state lags behind or is lost', async () => {
+    const rule = { limit: 3, windowSeconds: 600 };
+    for (let i = 0; i < 3; i += 1) await limiterA.hit('lagging', rule);
+    await first.models.RateLimitBucket.deleteOne({ _id: 'lagging' });
+    expect(await outcome(limiterB.hit('lagging', rule))).toEqual(expect.any(Number));
+    expect(await first.models.RateLimitHit.countDocuments({ bucket: 'lagging' })).toBe(3);
+  });
+
+  it('addresses every hit and bucket by _id, so a bucket costs the same however many exist', async () => {
+    await limiterA.hit('addressed', { limit: 5, windowSeconds: 60 });
+    expect(await first.models.RateLimitHit.exists({ _id: 'addressed#0' })).not.toBeNull();
+    expect((await first.models.RateLimitBucket.findById('addressed').lean())?.next).toBe(1);
   });
 });

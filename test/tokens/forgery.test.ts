@@ -1,3 +1,4 @@
+import { sessionIdOf } from '../helpers/sessions';
 import { sign } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -43,7 +44,8 @@ function claims(target: Target, overrides: Record<string, unknown> = {}): Record
   return {
     sub: target.session.user.id,
     roles: ['USER'],
-    sid: 'session-id',
+    // The session the server really started: a guarded read requires it to be live.
+    sid: sessionIdOf(target.session.accessToken),
     fresh: true,
     jti: 'forged',
     iss: 'graphql-jwt-auth',

@@ -1,28 +1,31 @@
-import { Schema, type Connection, type HydratedDocument, type Model } from 'mongoose';
+import { Schema, type Connection, type Model } from 'mongoose';
 
 /**
- * One counted attempt against a throttle bucket (`login:<hash of the email>` or `ip:<address>`).
- * A bucket's count is the number of its hits younger than the window, so expiry is decided in the
- * query; `expiresAt` only tells the periodic purge what may go (FerretDB has no TTL indexes).
+ * One counted attempt against a throttle bucket (`login:<hash of the email>` or `ip:<address>`),
+ * keyed `<bucket>#<n>` where n counts the bucket's hits (docs/data-model.md, "ratelimithits").
+ * Inserting hit n is what counts it, so concurrent callers on any instance cannot both take the
+ * same place. `expiresAt` only tells the scheduled purge what may go (FerretDB has no TTL indexes).
  */
 export interface RateLimitHitFields {
+  _id: string;
   bucket: string;
   at: Date;
   expiresAt: Date;
 }
 
-export type RateLimitHitDocument = HydratedDocument<RateLimitHitFields>;
 export type RateLimitHitModel = Model<RateLimitHitFields>;
 
 const rateLimitHitSchema = new Schema<RateLimitHitFields>(
   {
+    _id: { type: String, required: true },
     bucket: { type: String, required: true },
     at: { type: Date, required: true },
-    expiresAt: { type: Date, required: true, index: true },
+    expiresAt: { type: Date, required: true },
   },
   { versionKey: false },
 );
-rateLimitHitSchema.index({ bucket: 1, at: -1 });
+// For the scheduled purge only.
+rateLimitHitSchema.index({ expiresAt: 1 });
 
 /** Registers the RateLimitHit model on a connection. */
 export function rateLimitHitModel(connection: Connection): RateLimitHitModel {

@@ -1,7 +1,9 @@
 import { Schema, type Connection, type HydratedDocument, type Model, type Types } from 'mongoose';
 
 /**
- * One refresh token as stored. Tokens of one sign-in form a family (`familyId`, the session id of
+ * The previous storage of refresh tokens, one document per token (and so per rotation). Nothing
+ * reads it any more except `npm run cli -- migrate`, which converts its live sessions into the
+ * current model (docs/data-model.md, "Data from earlier versions"). Tokens of one sign-in form a family (`familyId`, the session id of
  * the access token's `sid`); each rotation adds a token whose `rotatedFrom` is its predecessor's
  * hash. Only SHA-256 hashes are stored, never the token itself.
  */
