@@ -15,9 +15,9 @@ export interface HashingPoolOptions {
   readonly size?: number;
   /** Nice value of the hashing threads (Linux only), default 10. */
   readonly nice?: number;
-  /** Most jobs one client address may have queued or running at once; default 4. */
+  /** Most jobs one client address may have queued or running at once; default 32. */
   readonly perClientLimit?: number;
-  /** Most jobs of all request-serving clients at once; default 16 per thread. */
+  /** Most jobs of all request-serving clients at once; default 32 per thread. */
   readonly globalLimit?: number;
 }
 
@@ -51,8 +51,8 @@ const DEFAULT_NICE = 10;
 // it one between hashes.
 const JOBS_PER_WORKER = 2;
 
-const DEFAULT_PER_CLIENT_LIMIT = 4;
-const DEFAULT_GLOBAL_LIMIT_PER_THREAD = 16;
+const DEFAULT_PER_CLIENT_LIMIT = 32;
+const DEFAULT_GLOBAL_LIMIT_PER_THREAD = 32;
 
 /**
  * The address a hash is charged to: the request's client, with IPv6 grouped by /64 (one customer

@@ -24,53 +24,54 @@ export interface RecoveryTokenStore {
   consume(record: RecoveryTokenDocument): Promise<boolean>;
 }
 
-const PURGE_INTERVAL_MS = 60_000;
+/**
+ * The `_id` of the document that names the newest token of a user and purpose. Token documents are
+ * keyed by a hex hash, so no token can collide with it.
+ */
+function newestId(purpose: RecoveryPurpose, userId: { toString(): string }): string {
+  return `newest:${purpose}:${userId.toString()}`;
+}
 
-/** Tokens in the RecoveryToken collection, keyed by their hash. */
+/**
+ * Tokens in the RecoveryToken collection, keyed by their hash, plus one document per user and
+ * purpose naming the newest: every read and write addresses one document by `_id`
+ * (docs/data-model.md). Expired ones are removed by the scheduled purge.
+ */
 export function createRecoveryTokenStore(
   models: Pick<Models, 'RecoveryToken'>,
 ): RecoveryTokenStore {
   const { RecoveryToken } = models;
-  let lastPurge = 0;
-
-  function purgeExpired(now: number): void {
-    if (now - lastPurge < PURGE_INTERVAL_MS) return;
-    lastPurge = now;
-    // Housekeeping only: expiry is checked on every redemption, so a failure can wait.
-    void RecoveryToken.deleteMany({ expiresAt: { $lte: new Date(now) } }).catch(() => undefined);
-  }
 
   return {
     async issue(purpose, user, ttlSeconds) {
-      const now = Date.now();
-      purgeExpired(now);
       const token = newRecoveryToken();
-      await RecoveryToken.deleteMany({ userId: user._id, purpose });
+      const tokenId = hashRecoveryToken(token);
+      const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
       await RecoveryToken.create({
-        _id: hashRecoveryToken(token),
+        _id: tokenId,
         purpose,
         userId: user._id,
         email: user.email,
         passwordFingerprint:
           purpose === 'password-reset' ? passwordFingerprint(user.passwordHash) : null,
-        expiresAt: new Date(now + ttlSeconds * 1000),
+        expiresAt,
       });
+      // Written after the token: from now on only this one redeems, every earlier one is void.
+      await RecoveryToken.replaceOne(
+        { _id: newestId(purpose, user._id) },
+        { purpose, userId: user._id, email: user.email, expiresAt, newest: tokenId },
+        { upsert: true },
+      );
       return token;
     },
 
     async find(purpose, token) {
       if (!isWellFormedRecoveryToken(token)) return null;
       const record = await RecoveryToken.findById(hashRecoveryToken(token));
-      if (!record || record.purpose !== purpose) return null;
+      if (!record || record.purpose !== purpose || record.newest) return null;
       if (record.expiresAt.getTime() <= Date.now()) return null;
-      // Two requests racing on two instances may both survive the clean-up in `issue`; the
-      // older one still loses here.
-      const newer = await RecoveryToken.exists({
-        userId: record.userId,
-        purpose,
-        createdAt: { $gt: record.createdAt },
-      });
-      return newer ? null : record;
+      const newest = await RecoveryToken.findById(newestId(purpose, record.userId)).lean();
+      return newest?.newest === record._id ? record : null;
     },
 
     async consume(record) {

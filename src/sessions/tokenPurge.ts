@@ -52,7 +52,7 @@ const MAX_BATCHES_PER_RUN = 20;
  */
 export function createTokenPurge(options: TokenPurgeOptions): TokenPurge {
   const { models, logger } = options;
-  const { Session, RefreshSecret, User, RateLimitHit, RateLimitBucket } = models;
+  const { Session, RefreshSecret, User, RateLimitHit, RateLimitBucket, RecoveryToken } = models;
   const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
   const keepMs =
     (options.jwt.accessTokenTtl + options.jwt.clockToleranceSeconds) * 1000 + SAFETY_MARGIN_MS;
@@ -92,6 +92,8 @@ export function createTokenPurge(options: TokenPurgeOptions): TokenPurge {
       RefreshSecret.deleteMany(expired),
       RateLimitHit.deleteMany(expired),
       RateLimitBucket.deleteMany(expired),
+      // Mailed recovery tokens (docs/recovery.md); expiry is also checked when one is redeemed.
+      RecoveryToken.deleteMany(expired),
     ]);
     return {
       sessions,

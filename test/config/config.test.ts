@@ -373,7 +373,11 @@ describe('configuration errors', () => {
   it.each(['development', 'test', 'production'])(
     'refuses a short or well-known JWT_SECRET in %s',
     (nodeEnv) => {
-      const env = { NODE_ENV: nodeEnv, MONGODB_URI: 'mongodb://db:27017/app' };
+      const env = {
+        NODE_ENV: nodeEnv,
+        MONGODB_URI: 'mongodb://db:27017/app',
+        SMTP_URL: 'smtp://mail.example.com:587',
+      };
       expect(() => loadConfig({ ...env, JWT_SECRET: 'x'.repeat(31) })).toThrow(
         /JWT_SECRET must be at least 32 bytes/,
       );

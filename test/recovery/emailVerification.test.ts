@@ -1,3 +1,4 @@
+import { buildSchema } from '../../src/graphql/schema';
 import {
   RequestEmailVerificationDocument as REQUEST_VERIFICATION,
   VerifyEmailDocument as VERIFY_EMAIL,
@@ -199,5 +200,33 @@ describe('REQUIRE_VERIFIED_EMAIL=true', () => {
     expectError(await login(uniqueEmail('ghost'), GOOD_PASSWORD), {
       reason: 'INVALID_CREDENTIALS',
     });
+  });
+});
+
+describe('the emailVerified policy', () => {
+  it('refuses a field guarded by it until the caller follows the link', async () => {
+    const schema = buildSchema({
+      typeDefs: `extend type Query { verifiedOnly: String @auth(policies: ["emailVerified"]) }`,
+      resolvers: { Query: { verifiedOnly: () => 'for verified addresses' } },
+    });
+    const guarded = await startTestServer({ schema, env: { SMTP_URL: mail.url } });
+    try {
+      const user = await registerUser(guarded);
+      const query = '{ verifiedOnly }';
+      const before = await guarded.gql(query, {}, { token: user.accessToken });
+      expect(before.body.data).toEqual({ verifiedOnly: null });
+      expect(firstError(before).extensions).toMatchObject({
+        code: 'FORBIDDEN',
+        reason: 'POLICY_DENIED',
+        policy: 'emailVerified',
+      });
+
+      const token = tokenFromMail(await mail.waitForMail(user.user.email), 'verify-email');
+      expect((await verifyEmail(guarded, token)).body.errors).toBeUndefined();
+      const after = await guarded.gql(query, {}, { token: user.accessToken });
+      expect(after.body).toEqual({ data: { verifiedOnly: 'for verified addresses' } });
+    } finally {
+      await guarded.close();
+    }
   });
 });

@@ -23,6 +23,8 @@ export interface RecoveryTokenFields {
   passwordFingerprint: string | null;
   expiresAt: Date;
   createdAt: Date;
+  /** Only on the one document per user and purpose that names the newest token (its `_id`). */
+  newest?: string;
 }
 
 export type RecoveryTokenDocument = HydratedDocument<RecoveryTokenFields>;
@@ -36,11 +38,10 @@ const recoveryTokenSchema = new Schema<RecoveryTokenFields>(
     email: { type: String, required: true },
     passwordFingerprint: { type: String, default: null },
     expiresAt: { type: Date, required: true, index: true },
+    newest: { type: String },
   },
   { versionKey: false, timestamps: { createdAt: true, updatedAt: false } },
 );
-// "Is there a newer token?" and "drop the older ones" both ask by user and purpose.
-recoveryTokenSchema.index({ userId: 1, purpose: 1, createdAt: -1 });
 
 /** Registers the RecoveryToken model on a connection. */
 export function recoveryTokenModel(connection: Connection): RecoveryTokenModel {
