@@ -1,4 +1,4 @@
-import { Kind, type GraphQLResolveInfo } from 'graphql';
+import { Kind, OperationTypeNode, type GraphQLResolveInfo } from 'graphql';
 import { emailVerifiedPolicy } from '../recovery/emailVerifiedPolicy';
 import {
   anyOf,
@@ -29,7 +29,7 @@ function isProvenByThisRequest(info: GraphQLResolveInfo): boolean {
   const parent = info.path.prev;
   if (parent?.typename === 'AuthPayload') return true;
   return (
-    info.operation.operation === 'mutation' &&
+    info.operation.operation === OperationTypeNode.MUTATION &&
     parent !== undefined &&
     parent.prev === undefined &&
     PROVEN_BY_MAILED_TOKEN.has(rootFieldName(info, parent.key) ?? '')
