@@ -1,3 +1,4 @@
+import { SMTPServer } from 'smtp-server';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -107,9 +108,12 @@ async function main(): Promise<void> {
   try {
     const mongodbUri = new URL(db.uri);
     mongodbUri.pathname = '/bench';
+    const mailSink = await startMailSink();
     const env: Record<string, string> = {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
+      // Production needs a mail server: registrations mail a verification link into this sink.
+      SMTP_URL: mailSink,
       MONGODB_URI: mongodbUri.toString(),
       JWT_SECRET: randomBytes(48).toString('base64url'),
       BCRYPT_COST: String(args.cost),
@@ -334,3 +338,27 @@ main().catch((error: unknown) => {
   log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exit(1);
 });
+
+/**
+ * An SMTP server that accepts and discards every message, on a free loopback port; it never keeps
+ * the benchmark alive. Resolves to its smtp:// URL.
+ */
+function startMailSink(): Promise<string> {
+  const sink = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, callback) {
+      stream.resume();
+      stream.on('end', () => callback());
+    },
+  });
+  return new Promise((resolve, reject) => {
+    sink.on('error', reject);
+    sink.listen(0, '127.0.0.1', () => {
+      sink.server.unref();
+      const address = sink.server.address();
+      resolve(`smtp://127.0.0.1:${typeof address === 'object' && address ? address.port : 25}`);
+    });
+  });
+}
