@@ -46,6 +46,8 @@ describe('a log collector that stops reading', () => {
       exited,
       new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 8000)),
     ]);
+    // The unread pipe would otherwise stay open in this worker after the process is gone.
+    api.child.stdout?.destroy();
     expect(code).not.toBe('still running');
     expect(Date.now() - signalled).toBeLessThan(6000);
     // It had to cut: the log could not be written.
