@@ -42,10 +42,14 @@ describe('a log collector that stops reading', () => {
 
     const signalled = Date.now();
     const exited = api.stop('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([
       exited,
-      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 8000)),
+      new Promise<'still running'>((resolve) => {
+        timer = setTimeout(() => resolve('still running'), 8000);
+      }),
     ]);
+    clearTimeout(timer);
     // The unread pipe would otherwise stay open in this worker after the process is gone.
     api.child.stdout?.destroy();
     expect(code).not.toBe('still running');
