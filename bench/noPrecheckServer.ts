@@ -4,6 +4,7 @@ import { connectDatabase } from '../src/db/database';
 import { resolvers } from '../src/graphql/resolvers';
 import { buildGuardedSchema, loadTypeDefs } from '../src/graphql/schema';
 import { createServer } from '../src/server';
+import { serveUntilSignalled } from './serveUntilSignalled';
 
 // From dist-bench/bench/, the SDL is two folders up (the API's own lookup would miss it).
 const SCHEMA_DIR = path.resolve(__dirname, '../../schema');
@@ -25,18 +26,7 @@ async function main(): Promise<void> {
     schema,
     authorizeBeforeExecution: false,
   });
-  const stop = (): void => {
-    server
-      .close()
-      .then(() => database.close())
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  await server.listen();
+  await serveUntilSignalled(server, database);
 }
 
 main().catch((error: unknown) => {

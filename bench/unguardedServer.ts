@@ -8,6 +8,7 @@ import type { QueryResolvers, Resolvers } from '../src/generated/graphql';
 import { resolvers } from '../src/graphql/resolvers';
 import { loadTypeDefs } from '../src/graphql/schema';
 import { createServer } from '../src/server';
+import { serveUntilSignalled } from './serveUntilSignalled';
 
 /**
  * Benchmark-only variant of the API with authentication taken out: the same Fastify + Apollo
@@ -55,18 +56,7 @@ async function main(): Promise<void> {
     database,
     schema: buildUnguardedSchema(userId, sessionId),
   });
-  const stop = (): void => {
-    server
-      .close()
-      .then(() => database.close())
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  await server.listen();
+  await serveUntilSignalled(server, database);
 }
 
 if (require.main === module) {

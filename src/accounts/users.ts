@@ -45,7 +45,7 @@ export function createUserService(
   audit: AuditLog = silentAuditLog,
   roleScopes: RoleScopes = {},
 ): UserService {
-  const { User, UserEmail } = models;
+  const { User } = models;
 
   // An access token counts while the user's list names its session: revoking a session removes
   // it from the list (and confirms the removal), so the one read that loads the caller also
@@ -100,8 +100,7 @@ export function createUserService(
     },
 
     async setRolesByEmail(email, roles) {
-      const key = await UserEmail.findById(normaliseEmail(email)).lean();
-      const user = key ? await User.findById(key.userId) : null;
+      const user = await findUserByEmail(models, email);
       if (!user) return null;
       const previousRoles = [...user.roles];
       user.roles = uniqueRoles(roles);

@@ -40,21 +40,41 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
   });
   const subscriber = new Redis(options.url, {
     retryStrategy,
-    autoResubscribe: true,
+    // Subscribed below on every 'ready': ioredis's own resubscription is sent after it reports
+    // ready, so 'ready' alone would claim events flow before they do.
+    autoResubscribe: false,
     maxRetriesPerRequest: null,
     connectionName: 'graphql-jwt-auth:subscriber',
   });
 
+  // True once the subscriber's SUBSCRIBE of this connection was acknowledged.
+  let subscribed = false;
+  const isReady = (): boolean => subscribed && publisher.status === 'ready';
+
   // One line per change of state, not one per failed reconnection attempt.
   let reachable: boolean | undefined;
   const report = (): void => {
-    const now = publisher.status === 'ready' && subscriber.status === 'ready';
+    const now = isReady();
     if (now === reachable) return;
     if (now) logger.info({ event: 'redis_reachable' }, 'redis reachable');
     else if (reachable !== undefined)
       logger.warn({ event: 'redis_unreachable' }, 'redis unreachable');
     reachable = now;
   };
+  subscriber.on('close', () => {
+    subscribed = false;
+  });
+  subscriber.on('ready', () => {
+    subscriber.subscribe(SECURITY_EVENTS_CHANNEL).then(
+      () => {
+        subscribed = subscriber.status === 'ready';
+        report();
+      },
+      (error: unknown) => {
+        logger.warn({ event: 'redis_subscribe_failed', err: error }, 'redis subscribe failed');
+      },
+    );
+  });
   for (const connection of [publisher, subscriber]) {
     connection.on('ready', report);
     connection.on('close', report);
@@ -67,9 +87,6 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
     const decoded = decodeNotice(message);
     if (!decoded || decoded.origin === origin) return;
     fanOut.deliver(decoded.notice);
-  });
-  subscriber.subscribe(SECURITY_EVENTS_CHANNEL).catch((error: unknown) => {
-    logger.warn({ event: 'redis_subscribe_failed', err: error }, 'redis subscribe failed');
   });
 
   return {
@@ -86,11 +103,8 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
     },
     listenTo: (userId, listener) => fanOut.listenTo(userId, listener),
     listenAll: (listener) => fanOut.listenAll(listener),
-    available: () => subscriber.status === 'ready' && publisher.status === 'ready',
-    health: () => ({
-      kind: 'redis',
-      ready: subscriber.status === 'ready' && publisher.status === 'ready',
-    }),
+    available: isReady,
+    health: () => ({ kind: 'redis', ready: isReady() }),
     async close() {
       // disconnect() rather than quit(): quit waits for a reply a dead Redis never sends.
       publisher.disconnect();

@@ -1,8 +1,8 @@
-import { isIPv6 } from 'node:net';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { RateLimitedError } from '../errors';
 import { currentRequestScope } from '../logging/requestScope';
+import { clientAddressKey } from '../throttling/authThrottle';
 
 /** bcrypt, run off the event loop in worker threads. */
 export interface HashingPool {
@@ -54,22 +54,9 @@ const JOBS_PER_WORKER = 2;
 const DEFAULT_PER_CLIENT_LIMIT = 32;
 const DEFAULT_GLOBAL_LIMIT_PER_THREAD = 32;
 
-/**
- * The address a hash is charged to: the request's client, with IPv6 grouped by /64 (one customer
- * line holds a whole /64, so per-address shares would be free for the asking).
- */
+/** The address a hash is charged to: the request's client, as every per-client limit counts it. */
 export function hashingOwnerOf(address: string | undefined): string {
-  if (!address) return '';
-  if (!isIPv6(address)) return address;
-  if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
-  const [head = '', tail] = address.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
-  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return `${groups
-    .slice(0, 4)
-    .map((group) => parseInt(group || '0', 16).toString(16))
-    .join(':')}::/64`;
+  return address ? clientAddressKey(address) : '';
 }
 
 // Plain JavaScript evaluated in the worker, so it runs the same from `dist/` and under ts-jest.

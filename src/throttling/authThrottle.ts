@@ -23,13 +23,14 @@ function accountBucket(normalisedEmail: string): string {
 }
 
 /**
- * The bucket of a client address: an IPv4 address as it is, an IPv6 address by its /64 prefix,
- * since one subscriber usually holds a whole /64 and could otherwise rotate through it.
+ * Who a client address is for every per-client limit: an IPv4 address as it is, an IPv6 address by
+ * its /64 prefix, since one subscriber usually holds a whole /64 and could otherwise rotate
+ * through it.
  */
-export function clientBucket(ip: string): string {
+export function clientAddressKey(ip: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return `ip:${mapped[1]}`;
-  if (isIP(ip) !== 6) return `ip:${ip}`;
+  if (mapped) return mapped[1]!;
+  if (isIP(ip) !== 6) return ip;
   const [address = ''] = ip.toLowerCase().split('%');
   const [head = '', tail] = address.split('::');
   const headGroups = head === '' ? [] : head.split(':');
@@ -40,7 +41,12 @@ export function clientBucket(ip: string): string {
     ...tailGroups,
   ];
   const prefix = groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, ''));
-  return `ip:${prefix.join(':')}::/64`;
+  return `${prefix.join(':')}::/64`;
+}
+
+/** The per-IP throttle bucket of a client address (see {@link clientAddressKey}). */
+export function clientBucket(ip: string): string {
+  return `ip:${clientAddressKey(ip)}`;
 }
 
 /** Wires the shared limiter to the configured per-account and per-IP rules. */

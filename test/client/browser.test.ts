@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { REFRESH_TOKEN_KEY } from '../../client/tokenStorage';
 import { accessTokenExpiryMs, sleep } from '../helpers/expiry';
 import { GOOD_PASSWORD, LOGIN, REFRESH, firstError, uniqueEmail } from '../helpers/operations';
 import { REVOKE_SESSION, SESSIONS } from '../helpers/sessions';
-import { serveStaticSite, type StaticSite } from '../helpers/staticSite';
+import { buildExampleSite, serveStaticSite, type StaticSite } from '../helpers/staticSite';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -36,23 +34,6 @@ const pageErrors: string[] = [];
 const operations: string[] = [];
 /** Per response, in order: extensions.reason of each GraphQL error it carried. */
 const reasons: Promise<string[]>[] = [];
-
-async function buildExample(outDir: string): Promise<void> {
-  await promisify(execFile)(
-    process.execPath,
-    [
-      path.join(repoRoot, 'node_modules/vite/bin/vite.js'),
-      'build',
-      '--config',
-      path.join(repoRoot, 'examples/web/vite.config.mjs'),
-      '--outDir',
-      outDir,
-      '--logLevel',
-      'error',
-    ],
-    { cwd: repoRoot },
-  );
-}
 
 function countOf(name: string): number {
   return operations.filter((operation) => operation === name).length;
@@ -110,7 +91,7 @@ beforeAll(async () => {
   // One-second access tokens, so the test can outlive one.
   [api] = await Promise.all([
     startTestServer({ env: { ACCESS_TOKEN_TTL: '1s' } }),
-    buildExample(outDir),
+    buildExampleSite(outDir),
   ]);
   site = await serveStaticSite(outDir, api.url);
   context = await chromium.launchPersistentContext(path.join(workDir, 'profile'), {

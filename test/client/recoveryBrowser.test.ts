@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startMailServer, type MailServer, type ReceivedMail } from '../helpers/mailServer';
 import { GOOD_PASSWORD, LOGIN, firstError, registerUser, uniqueEmail } from '../helpers/operations';
-import { serveStaticSite, type StaticSite } from '../helpers/staticSite';
+import { buildExampleSite, serveStaticSite, type StaticSite } from '../helpers/staticSite';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -32,23 +30,6 @@ let context: BrowserContext;
 let page: Page;
 let workDir: string;
 const pageErrors: string[] = [];
-
-async function buildExample(outDir: string): Promise<void> {
-  await promisify(execFile)(
-    process.execPath,
-    [
-      path.join(repoRoot, 'node_modules/vite/bin/vite.js'),
-      'build',
-      '--config',
-      path.join(repoRoot, 'examples/web/vite.config.mjs'),
-      '--outDir',
-      outDir,
-      '--logLevel',
-      'error',
-    ],
-    { cwd: repoRoot },
-  );
-}
 
 /** The link of a mail, opened on the served page: its path and query, on the site's origin. */
 function linkOnSite(message: ReceivedMail, page: 'reset-password' | 'verify-email'): string {
@@ -80,7 +61,7 @@ beforeAll(async () => {
   mail = await startMailServer();
   [api] = await Promise.all([
     startTestServer({ env: { SMTP_URL: mail.url, APP_URL } }),
-    buildExample(outDir),
+    buildExampleSite(outDir),
   ]);
   site = await serveStaticSite(outDir, api.url);
   context = await chromium.launchPersistentContext(path.join(workDir, 'profile'), {

@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 export interface StaticSite {
   url: string;
@@ -98,4 +100,24 @@ export async function serveStaticSite(root: string, apiUrl: string): Promise<Sta
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+
+/** Builds the example page (examples/web) with Vite into `outDir`, as `npm run web` serves it. */
+export async function buildExampleSite(outDir: string): Promise<void> {
+  await promisify(execFile)(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--config',
+      path.join(REPO_ROOT, 'examples/web/vite.config.mjs'),
+      '--outDir',
+      outDir,
+      '--logLevel',
+      'error',
+    ],
+    { cwd: REPO_ROOT },
+  );
 }

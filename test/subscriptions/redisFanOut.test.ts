@@ -171,8 +171,8 @@ describeWithRedis('two API instances with REDIS_URL', () => {
       'both report Redis ready again',
     );
     const eventsBefore = before.of('events').length;
-    // ioredis reports ready before its subscriber has re-subscribed to the channel, so a sign-in
-    // in that moment can be missed; events are not queued across an outage (docs/subscriptions.md).
+    // Events are not queued across an outage (docs/subscriptions.md): a sign-in published while a
+    // connection is still coming back may be missed, so the test signs in until one arrives.
     await waitUntil(async () => {
       await login(west, ada.user.email);
       await new Promise((resolve) => setTimeout(resolve, 700));
