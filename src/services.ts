@@ -78,7 +78,7 @@ export function createServices(
   const refreshTokens = createRefreshTokenStore({ config, models, audit });
   const users = createUserService(models, audit, config.jwt.roleScopes);
   const limiter = createRateLimiter(models);
-  const throttle = createAuthThrottle(config.rateLimit, limiter);
+  const throttle = createAuthThrottle(config.rateLimit, config.registrationLimits, limiter);
   const mail = createMailQueue({
     transport: createMailTransport(config.mail, logger),
     logger,

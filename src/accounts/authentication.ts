@@ -104,8 +104,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
 
   return {
     async register(input, client) {
-      await throttle.countClient(client);
       const email = parseEmail(input.email);
+      await throttle.countRegistration(email, client);
       assertPasswordPolicy(input.password, 'password', deps.passwordMinLength);
       const name = parseName(input.name);
       // Saves a bcrypt hash on the common case; the insert below is what really decides.
@@ -143,6 +143,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         ? await passwords.verify(input.password, user.passwordHash)
         : await passwords.verifyAgainstDummy(input.password);
       if (!user || !ok) {
+        await throttle.loginFailed(client);
         // The address only when it is one: people type passwords into the email field.
         audit('login_failed', {
           userId: user?.id,
@@ -168,8 +169,10 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     },
 
     async refresh(refreshToken, client) {
-      await throttle.countClient(client);
-      const next = await refreshTokens.rotate(refreshToken, client);
+      // Only failures count against the address (docs/security.md, "What the per-IP ceiling counts").
+      const next = await throttle.countFailures(client, () =>
+        refreshTokens.rotate(refreshToken, client),
+      );
       return payload(next.user, next, false);
     },
 

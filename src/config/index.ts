@@ -10,6 +10,7 @@ import {
   readChoice,
   readDuration,
   readInt,
+  readOptionalInt,
   readText,
   type Env,
 } from './readers';
@@ -41,16 +42,40 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export const EMBEDDED_DB_ENGINES = ['auto', 'mongod', 'ferretdb'] as const;
 export type EmbeddedDbEngine = (typeof EMBEDDED_DB_ENGINES)[number];
 
-/** Login throttling (counters live in MongoDB, so every instance shares them). */
+/** Login and registration throttling (counters live in MongoDB, so every instance shares them). */
 export interface RateLimitConfig {
   /** LOGIN_MAX_FAILURES, default 5: failed logins per account (normalised email) per window. */
   readonly loginMaxFailures: number;
   /** LOGIN_FAILURE_WINDOW, default 15m, in seconds. */
   readonly loginFailureWindow: number;
-  /** AUTH_IP_LIMIT, default 300: register, login and refresh calls per client IP per window; 0 turns it off. */
+  /**
+   * AUTH_IP_LIMIT, default 300: registrations, failed logins and failed refreshes per client IP per
+   * window (successful ones are not counted); 0 turns it off.
+   */
   readonly ipLimit: number;
   /** AUTH_IP_WINDOW, default 15m, in seconds. */
   readonly ipWindow: number;
+}
+
+/** Registration throttling, on top of the per-IP ceiling (docs/security.md, "Registration"). */
+export interface RegistrationLimitsConfig {
+  /** REGISTER_IP_LIMIT, default 50: registrations per client IP per window; 0 turns it off. */
+  readonly ipLimit: number;
+  /** REGISTER_IP_WINDOW, default 1h, in seconds. */
+  readonly ipWindow: number;
+  /** REGISTER_EMAIL_LIMIT, default 5: registrations of one (normalised) address per window. */
+  readonly emailLimit: number;
+  /** REGISTER_EMAIL_WINDOW, default 1h, in seconds. */
+  readonly emailWindow: number;
+}
+
+/** The Prometheus endpoint (docs/operations.md, "Metrics"). */
+export interface MetricsConfig {
+  /**
+   * METRICS_PORT, default unset (off): port of the separate `/metrics` listener, on the API's
+   * HOST; 0 picks a free port (tests).
+   */
+  readonly port: number | undefined;
 }
 
 /** Static limits every GraphQL document must pass before it is executed. */
@@ -91,6 +116,7 @@ export interface Config {
   /** SANDBOX, default on outside production: Apollo Sandbox landing page at the endpoint. */
   readonly sandbox: boolean;
   readonly rateLimit: RateLimitConfig;
+  readonly registrationLimits: RegistrationLimitsConfig;
   readonly graphqlLimits: GraphQLLimitsConfig;
   /** BODY_LIMIT, default 102400: largest request body in bytes. */
   readonly bodyLimit: number;
@@ -113,6 +139,7 @@ export interface Config {
   readonly recovery: RecoveryConfig;
   /** WebSocket subscriptions and the optional Redis fan-out (docs/subscriptions.md). */
   readonly subscriptions: SubscriptionsConfig;
+  readonly metrics: MetricsConfig;
 }
 
 /** Settings of the standalone embedded database (`npm run db`). */
@@ -167,6 +194,12 @@ function readConfig(env: Env): Config {
       ipLimit: readInt(env, 'AUTH_IP_LIMIT', 300, 0, 1_000_000_000),
       ipWindow: readDuration(env, 'AUTH_IP_WINDOW', '15m'),
     },
+    registrationLimits: {
+      ipLimit: readInt(env, 'REGISTER_IP_LIMIT', 50, 0, 1_000_000_000),
+      ipWindow: readDuration(env, 'REGISTER_IP_WINDOW', '1h'),
+      emailLimit: readInt(env, 'REGISTER_EMAIL_LIMIT', 5, 1, 1000),
+      emailWindow: readDuration(env, 'REGISTER_EMAIL_WINDOW', '1h'),
+    },
     graphqlLimits: {
       maxDepth: readInt(env, 'GRAPHQL_MAX_DEPTH', 10, 1, 1000),
       maxAliases: readInt(env, 'GRAPHQL_MAX_ALIASES', 10, 0, 1000),
@@ -184,6 +217,7 @@ function readConfig(env: Env): Config {
     mail: readMailConfig(env, nodeEnv),
     recovery: readRecoveryConfig(env),
     subscriptions: readSubscriptionsConfig(env),
+    metrics: { port: readOptionalInt(env, 'METRICS_PORT', 0, 65535) },
   });
 }
 

@@ -105,6 +105,18 @@ export function readInt(
   return value;
 }
 
+/** Like {@link readInt}, but unset (or empty) means off: `undefined`. */
+export function readOptionalInt(
+  env: Env,
+  variable: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const raw = env[variable];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return readInt(env, variable, min, min, max);
+}
+
 export function readBool(env: Env, variable: string, fallback: boolean): boolean {
   const raw = env[variable]?.trim().toLowerCase();
   if (raw === undefined || raw === '') return fallback;

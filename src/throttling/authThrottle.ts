@@ -1,25 +1,49 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { RateLimitConfig } from '../config';
+import type { RateLimitConfig, RegistrationLimitsConfig } from '../config';
+import { ClientError, RateLimitedError } from '../errors';
 import type { ClientInfo } from '../sessions/types';
 import type { RateLimiter, RateLimitRule } from './rateLimiter';
 
-/** Throttles the public auth mutations per account and per client IP (OWASP ASVS 2.2.1). */
+/**
+ * Throttles the public auth mutations per account, per address and per client IP (OWASP ASVS
+ * 2.2.1). The per-IP ceiling counts only what signals abuse: registrations, failed logins and
+ * failed refreshes, never a successful sign-in or rotation, so many honest clients can share one
+ * address (docs/security.md, "What the per-IP ceiling counts").
+ */
 export interface AuthThrottle {
-  /** Before register or refresh: counts the call against the client's IP. */
+  /** Counts the call against the client's IP, whatever its outcome (resetPassword). */
   countClient(client: ClientInfo): Promise<void>;
   /**
-   * Before a password is compared: counts the attempt against the client's IP and against the
-   * account, whether or not it exists. Throws RateLimitedError, so a refused attempt costs no hash.
+   * Before register: counts the attempt against the client's IP ceiling, the lower per-IP
+   * registration limit and the address being registered (normalised by the caller's parser, so
+   * letter case and spacing do not make new addresses). Throws RateLimitedError.
+   */
+  countRegistration(email: string, client: ClientInfo): Promise<void>;
+  /**
+   * Refuses at once when the client's IP is over its ceiling, runs `work`, and counts the call
+   * against the IP only when `work` fails with a client error (a bad or reused refresh token).
+   */
+  countFailures<T>(client: ClientInfo, work: () => Promise<T>): Promise<T>;
+  /**
+   * Before a password is compared: refuses when the client's IP is over its ceiling, and counts
+   * the attempt against the account, whether or not it exists. Throws RateLimitedError, so a
+   * refused attempt costs no hash.
    */
   countLoginAttempt(email: string, client: ClientInfo): Promise<void>;
+  /** After a wrong password or an unknown account: counts the attempt against the client's IP. */
+  loginFailed(client: ClientInfo): Promise<void>;
   /** After a successful login: the account's failed attempts are forgiven. */
   loginSucceeded(email: string): Promise<void>;
 }
 
 // Emails of accounts that may not exist are kept only as hashes.
+function emailHash(normalisedEmail: string): string {
+  return createHash('sha256').update(normalisedEmail, 'utf8').digest('hex');
+}
+
 function accountBucket(normalisedEmail: string): string {
-  return `login:${createHash('sha256').update(normalisedEmail, 'utf8').digest('hex')}`;
+  return `login:${emailHash(normalisedEmail)}`;
 }
 
 /**
@@ -49,24 +73,76 @@ export function clientBucket(ip: string): string {
   return `ip:${clientAddressKey(ip)}`;
 }
 
-/** Wires the shared limiter to the configured per-account and per-IP rules. */
-export function createAuthThrottle(config: RateLimitConfig, limiter: RateLimiter): AuthThrottle {
+/** Wires the shared limiter to the configured per-account, per-address and per-IP rules. */
+export function createAuthThrottle(
+  config: RateLimitConfig,
+  registration: RegistrationLimitsConfig,
+  limiter: RateLimiter,
+): AuthThrottle {
   const account: RateLimitRule = {
     limit: config.loginMaxFailures,
     windowSeconds: config.loginFailureWindow,
   };
   const perIp: RateLimitRule = { limit: config.ipLimit, windowSeconds: config.ipWindow };
+  const registerPerIp: RateLimitRule = {
+    limit: registration.ipLimit,
+    windowSeconds: registration.ipWindow,
+  };
+  const registerPerAddress: RateLimitRule = {
+    limit: registration.emailLimit,
+    windowSeconds: registration.emailWindow,
+  };
 
   async function countClient(client: ClientInfo): Promise<void> {
     if (perIp.limit > 0 && client.ip) await limiter.hit(clientBucket(client.ip), perIp);
   }
 
+  async function checkClient(client: ClientInfo): Promise<void> {
+    if (perIp.limit > 0 && client.ip) await limiter.check(clientBucket(client.ip), perIp);
+  }
+
+  /** Counts a failure that has already been answered; a full window changes nothing about it. */
+  async function countFailure(client: ClientInfo): Promise<void> {
+    await countClient(client).catch((error: unknown) => {
+      if (!(error instanceof RateLimitedError)) throw error;
+    });
+  }
+
   return {
     countClient,
+
+    async countRegistration(email, client) {
+      // Side by side: a registration is one round trip of throttling however many rules apply
+      // (docs/data-model.md, "Database operations per API operation").
+      await Promise.all([
+        countClient(client),
+        registerPerIp.limit > 0 && client.ip
+          ? limiter.hit(`register-${clientBucket(client.ip)}`, registerPerIp)
+          : undefined,
+        limiter.hit(`register:${emailHash(email)}`, registerPerAddress),
+      ]);
+    },
+
+    async countFailures(client, work) {
+      await checkClient(client);
+      try {
+        return await work();
+      } catch (error) {
+        // Only what the caller got wrong; a database outage is nobody's attempt.
+        if (error instanceof ClientError && !(error instanceof RateLimitedError)) {
+          await countFailure(client);
+        }
+        throw error;
+      }
+    },
+
     async countLoginAttempt(email, client) {
-      await countClient(client);
+      await checkClient(client);
       await limiter.hit(accountBucket(email), account);
     },
+
+    loginFailed: countFailure,
+
     async loginSucceeded(email) {
       await limiter.reset(accountBucket(email));
     },

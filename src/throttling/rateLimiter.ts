@@ -13,6 +13,12 @@ export interface RateLimiter {
    * free again) when the window already holds `rule.limit` of them. A refused hit is not counted.
    */
   hit(bucket: string, rule: RateLimitRule): Promise<void>;
+  /**
+   * Throws RateLimitedError when the window of `bucket` already holds `rule.limit` hits, and
+   * otherwise counts nothing: for calls counted only when they fail (docs/security.md, "What the
+   * per-IP ceiling counts"). Reads only, by `_id`.
+   */
+  check(bucket: string, rule: RateLimitRule): Promise<void>;
   /** Forgets every hit of `bucket`. */
   reset(bucket: string): Promise<void>;
 }
@@ -58,7 +64,26 @@ export function createRateLimiter(
     }
   }
 
+  function refusal(blockingAt: number, now: number, windowMs: number): RateLimitedError {
+    const freeAt = blockingAt + windowMs;
+    return new RateLimitedError(Math.max(1, Math.ceil((freeAt - now) / 1000)));
+  }
+
   return {
+    async check(bucket, rule) {
+      const now = Date.now();
+      const windowMs = rule.windowSeconds * 1000;
+      const state = await RateLimitBucket.findById(bucket).lean();
+      const next = state?.next ?? 0;
+      if (next < rule.limit) return;
+      const since = Math.max(now - windowMs, state?.resetAt?.getTime() ?? 0);
+      // The hint may lag by the hits still being counted; those are at most the few in flight.
+      const blocking = await RateLimitHit.findById(hitId(bucket, next - rule.limit)).lean();
+      if (blocking && blocking.at.getTime() > since) {
+        throw refusal(blocking.at.getTime(), now, windowMs);
+      }
+    },
+
     async hit(bucket, rule) {
       const now = Date.now();
       const windowMs = rule.windowSeconds * 1000;
@@ -71,8 +96,7 @@ export function createRateLimiter(
           const blocking = await RateLimitHit.findById(hitId(bucket, n - rule.limit)).lean();
           // Already full: refuse without writing, so a flood costs reads only.
           if (blocking && blocking.at.getTime() > since) {
-            const freeAt = blocking.at.getTime() + windowMs;
-            throw new RateLimitedError(Math.max(1, Math.ceil((freeAt - now) / 1000)));
+            throw refusal(blocking.at.getTime(), now, windowMs);
           }
         }
         if (await tryInsert(bucket, n, now, windowMs)) {

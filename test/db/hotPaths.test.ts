@@ -124,9 +124,12 @@ describe('every hot-path operation', () => {
     );
     expect(summary(commands)).toEqual(
       [
-        'find ratelimitbuckets',
-        'insert ratelimithits',
-        'update ratelimitbuckets',
+        // per-IP, per-IP registration and per-address throttles
+        ...Array.from({ length: 3 }, () => [
+          'find ratelimitbuckets',
+          'insert ratelimithits',
+          'update ratelimitbuckets',
+        ]).flat(),
         'find useremails',
         'insert useremails',
         'insert users',
@@ -147,10 +150,8 @@ describe('every hot-path operation', () => {
     );
     expect(summary(commands)).toEqual(
       [
-        // per-IP and per-account throttles, then the account's reset
+        // the per-IP check (a success is not counted), the per-account throttle, then its reset
         'find ratelimitbuckets',
-        'insert ratelimithits',
-        'update ratelimitbuckets',
         'find ratelimitbuckets',
         'insert ratelimithits',
         'update ratelimitbuckets',
@@ -176,14 +177,28 @@ describe('every hot-path operation', () => {
     const commands = await capture(() => api.gql(REFRESH, { refreshToken: session.refreshToken }));
     expect(summary(commands)).toEqual(
       [
+        // the per-IP check only: a successful rotation is not counted
         'find ratelimitbuckets',
-        'insert ratelimithits',
-        'update ratelimitbuckets',
         'find sessions',
         'find refreshsecrets',
         'insert refreshsecrets',
         'update sessions',
         'find users',
+      ].sort(),
+    );
+  });
+
+  it('refreshToken that fails: the per-IP check, then the count, by _id only', async () => {
+    const session = await registerUser(api);
+    await api.gql(LOGOUT, { refreshToken: session.refreshToken });
+    const commands = await capture(() => api.gql(REFRESH, { refreshToken: session.refreshToken }));
+    const throttling = summary(commands).filter((command) => command.includes('ratelimit'));
+    expect(throttling).toEqual(
+      [
+        'find ratelimitbuckets',
+        'find ratelimitbuckets',
+        'insert ratelimithits',
+        'update ratelimitbuckets',
       ].sort(),
     );
   });
@@ -196,7 +211,7 @@ describe('every hot-path operation', () => {
     }
     const commands = await capture(() => api.gql(REFRESH, { refreshToken: token }));
     expect(summary(commands)).toContain('delete refreshsecrets');
-    expect(commands).toHaveLength(9);
+    expect(commands).toHaveLength(7);
   });
 
   it('logout, sessions, revokeSession, logoutAll: single-document commands by _id only', async () => {

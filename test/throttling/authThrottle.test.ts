@@ -202,26 +202,30 @@ describe('login throttling against aliased batches', () => {
     }
   });
 
-  it('counts every aliased login against the throttle', async () => {
+  it('counts every aliased failed login against the per-IP ceiling', async () => {
     const api = await startTestServer({ env: { GRAPHQL_MAX_ALIASES: '50', AUTH_IP_LIMIT: '4' } });
     try {
       const email = uniqueEmail('aliases');
       await registerUser(api, { email });
-      const fields = Array.from(
-        { length: 10 },
-        (_unused, i) =>
-          `a${i}: login(input: { email: "${email}", password: "${GOOD_PASSWORD}" }) { accessToken }`,
-      );
+      // The registration used one place of the IP's four; each failed login below uses another.
+      for (let i = 0; i < 3; i += 1) {
+        const response = await api.gql(aliasedLogins(uniqueEmail('nobody'), 1));
+        expect(firstError(response).extensions?.reason).toBe('INVALID_CREDENTIALS');
+      }
       const compare = jest.spyOn(sharedHashingPool(), 'compare');
       try {
-        // The registration used one request of the IP's four.
+        const fields = Array.from(
+          { length: 10 },
+          (_unused, i) =>
+            `a${i}: login(input: { email: "${email}", password: "${GOOD_PASSWORD}" }) { accessToken }`,
+        );
         const response = await api.gql(`mutation { ${fields.join('\n')} }`);
         expect(response.body.data).toBeNull();
         expect(firstError(response)).toMatchObject({
-          path: ['a3'],
+          path: ['a0'],
           extensions: { code: 'RATE_LIMITED' },
         });
-        expect(compare).toHaveBeenCalledTimes(3);
+        expect(compare).not.toHaveBeenCalled();
         expect(response.headers.get('retry-after')).toBe(
           String(firstError(response).extensions?.retryAfter),
         );
@@ -293,12 +297,16 @@ describe('throttling per client IP', () => {
     }
   });
 
-  it('counts register, login and refresh against one ceiling', async () => {
+  it('counts registrations, failed logins and failed refreshes against one ceiling', async () => {
     const api = await startTestServer({ env: { AUTH_IP_LIMIT: '3' } });
     try {
       const session = await registerUser(api);
+      // Successes are free (docs/security.md, "What the per-IP ceiling counts").
       await login(api, session.user.email, GOOD_PASSWORD);
-      await api.gql(REFRESH, { refreshToken: session.refreshToken });
+      const rotated = await api.gql(REFRESH, { refreshToken: session.refreshToken });
+      expect(rotated.body.errors).toBeUndefined();
+      await login(api, session.user.email, 'wrong password');
+      await api.gql(REFRESH, { refreshToken: 'not a refresh token' });
       const register = await api.gql(REGISTER, {
         input: { email: uniqueEmail(), password: GOOD_PASSWORD },
       });
@@ -306,7 +314,9 @@ describe('throttling per client IP', () => {
       expect(register.headers.get('retry-after')).toBe(
         String(firstError(register).extensions?.retryAfter),
       );
-      const refresh = await api.gql(REFRESH, { refreshToken: session.refreshToken });
+      const refresh = await api.gql(REFRESH, {
+        refreshToken: rotated.body.data!.refreshToken.refreshToken,
+      });
       expect(firstError(refresh).extensions?.code).toBe('RATE_LIMITED');
     } finally {
       await api.close();
