@@ -21,6 +21,10 @@ import {
   wantsPrettyLogs,
   type LogStream,
 } from './logging/logger';
+import { createMetrics, type ApiMetrics } from './metrics/metrics';
+import { startMetricsServer, type MetricsServer } from './metrics/metricsServer';
+import { registerRequestMetrics } from './metrics/requestMetrics';
+import { sharedHashingPool } from './passwords/hashingPool';
 import { createServices, type Services } from './services';
 import { createSubscriptionServer, type SubscriptionServer } from './subscriptions/webSocketServer';
 
@@ -45,6 +49,10 @@ export interface AppServer {
   readonly services: Services;
   /** GraphQL subscriptions over WebSocket on the same port (docs/subscriptions.md). */
   readonly subscriptions: SubscriptionServer;
+  /** This server's Prometheus registry and counters (docs/operations.md, "Metrics"). */
+  readonly metrics: ApiMetrics;
+  /** Base URL of the `/metrics` listener once listening, when METRICS_PORT is set. */
+  readonly metricsUrl: string | undefined;
   /** Starts listening; resolves to the base URL (for example http://127.0.0.1:4000). */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -103,11 +111,16 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     : createMemoryEventBus((error) =>
         app.log.warn({ err: error }, 'security event listener failed'),
       );
+  const metrics = createMetrics({
+    pool: sharedHashingPool(),
+    processMetrics: config.metrics.port !== undefined,
+  });
   const services = createServices(config, database.models, {
     audit: createAuditLog(app.log),
     logger: app.log,
     tokenPurgeIntervalMs: options.tokenPurgeIntervalMs,
     events,
+    metrics,
   });
   const schema = options.schema ?? buildSchema();
   const apollo = await createApollo(config, app, schema, {
@@ -135,18 +148,33 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     done(null, payload);
   });
   registerRequestLogging(app);
+  registerRequestMetrics(app, metrics);
   registerForwardedForWarning(app, config.trustProxy);
   await registerCors(app, config.corsOrigins);
   registerProbes(app, database, events);
   registerJwks(app, config.jwt);
   await registerGraphQLRoute(app, apollo, services);
 
+  // Its own listener, never a route of the API: see docs/operations.md, "Metrics".
+  let metricsServer: MetricsServer | undefined;
+  app.addHook('onClose', async () => {
+    await metricsServer?.close();
+    metrics.close();
+  });
+
   return {
     app,
     services,
     subscriptions,
+    metrics,
+    get metricsUrl() {
+      return metricsServer?.url;
+    },
     async listen(port = config.port, host = config.host) {
       await app.listen({ port, host });
+      if (config.metrics.port !== undefined) {
+        metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, host);
+      }
       const address = app.server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;
       return `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;

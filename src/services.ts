@@ -24,6 +24,9 @@ import { createRecoveryTokenStore } from './recovery/recoveryTokenStore';
 import { withVerificationMail } from './recovery/withVerificationMail';
 import { publishingAuditLog } from './events/auditEvents';
 import { createMemoryEventBus, type EventBus } from './events/eventBus';
+import { reuseMarkingAuditLog, withAuthMetrics } from './metrics/authMetrics';
+import type { ApiMetrics } from './metrics/metrics';
+import { observedLimiter } from './metrics/observedLimiter';
 import {
   createSecurityEventService,
   type SecurityEventService,
@@ -59,6 +62,8 @@ export interface ServicesOptions {
   readonly mailRetryDelaysMs?: readonly number[];
   /** The event bus; this instance only by default. */
   readonly events?: EventBus;
+  /** Counts auth outcomes and throttle refusals (docs/operations.md, "Metrics"); none by default. */
+  readonly metrics?: ApiMetrics;
 }
 
 const SILENT: EventLogger = { info: () => undefined, warn: () => undefined };
@@ -72,12 +77,16 @@ export function createServices(
   const logger = options.logger ?? SILENT;
   const events = options.events ?? createMemoryEventBus();
   // Every audited sign-in, revocation and role change also becomes a live security event.
-  const audit = publishingAuditLog(options.audit ?? silentAuditLog, events);
+  const published = publishingAuditLog(options.audit ?? silentAuditLog, events);
+  const { metrics } = options;
+  const audit = metrics ? reuseMarkingAuditLog(published) : published;
   const accessTokens = createAccessTokens(config.jwt);
   const passwords = createPasswordHasher(config.bcryptCost);
   const refreshTokens = createRefreshTokenStore({ config, models, audit });
   const users = createUserService(models, audit, config.jwt.roleScopes);
-  const limiter = createRateLimiter(models);
+  const limiter = metrics
+    ? observedLimiter(createRateLimiter(models), metrics)
+    : createRateLimiter(models);
   const throttle = createAuthThrottle(config.rateLimit, config.registrationLimits, limiter);
   const mail = createMailQueue({
     transport: createMailTransport(config.mail, logger),
@@ -105,7 +114,8 @@ export function createServices(
     audit,
     requireVerifiedEmail: config.recovery.requireVerifiedEmail,
   });
-  const auth = withVerificationMail(authFlows, emailVerification);
+  const withMail = withVerificationMail(authFlows, emailVerification);
+  const auth = metrics ? withAuthMetrics(withMail, metrics) : withMail;
   return {
     auth,
     users,

@@ -8,6 +8,26 @@ import { clientAddressKey } from '../throttling/authThrottle';
 export interface HashingPool {
   hash(password: string, cost: number): Promise<string>;
   compare(password: string, hash: string): Promise<boolean>;
+  /** Jobs waiting for a thread and jobs on one, right now (docs/operations.md, "Metrics"). */
+  load(): HashingPoolLoad;
+  /** Tells `observer` of every job started and every job refused until the returned call. */
+  observe(observer: HashingPoolObserver): () => void;
+}
+
+export interface HashingPoolLoad {
+  /** Queued, not yet handed to a thread. */
+  readonly waiting: number;
+  /** Handed to a thread (each thread holds at most two: one hashing, the next one). */
+  readonly running: number;
+}
+
+/** Why the pool refused a job at once (docs/security.md, "Password hashing under load"). */
+export type HashingRefusal = 'client_share' | 'global_cap';
+
+export interface HashingPoolObserver {
+  /** A job reached a thread after `waitMs` in the queue. */
+  started?(waitMs: number): void;
+  refused?(reason: HashingRefusal): void;
 }
 
 export interface HashingPoolOptions {
@@ -31,6 +51,8 @@ interface Pending {
   readonly job: Job;
   /** Whose request this hash serves ('' outside a request: start-up, the CLI, scripts). */
   readonly owner: string;
+  /** When it was queued (Date.now()). */
+  readonly queuedAt: number;
   resolve(value: string | boolean): void;
   reject(error: Error): void;
 }
@@ -100,6 +122,9 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
   let heldTotal = 0;
   // Recent milliseconds per job, to tell a refused client when to come back.
   let averageJobMs = 100;
+  let waitingTotal = 0;
+  let running = 0;
+  const observers = new Set<HashingPoolObserver>();
 
   function release(pending: Pending): void {
     if (!pending.owner) return;
@@ -112,6 +137,7 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
   function nextWaiting(): Pending | undefined {
     for (const [owner, jobs] of waiting) {
       const pending = jobs.shift();
+      if (pending) waitingTotal -= 1;
       waiting.delete(owner);
       // Back of the line: the next job goes to another owner if one is waiting.
       if (jobs.length > 0) waiting.set(owner, jobs);
@@ -122,6 +148,7 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
 
   function settle(entry: PoolWorker, reply: Reply): void {
     const pending = entry.jobs.shift();
+    if (pending) running -= 1;
     const now = Date.now();
     averageJobMs = 0.8 * averageJobMs + 0.2 * (now - entry.headStartedAt);
     entry.headStartedAt = now;
@@ -135,6 +162,7 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
   function retire(entry: PoolWorker, error: Error): void {
     workers.delete(entry);
     for (const pending of entry.jobs.splice(0)) {
+      running -= 1;
       release(pending);
       pending.reject(error);
     }
@@ -175,6 +203,9 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
         entry.headStartedAt = Date.now();
       }
       entry.jobs.push(pending);
+      running += 1;
+      const waitMs = Date.now() - pending.queuedAt;
+      for (const observer of observers) observer.started?.(waitMs);
       entry.worker.postMessage(pending.job);
     }
   }
@@ -184,21 +215,30 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
     return Math.max(1, Math.ceil((ahead * averageJobMs) / size / 1000));
   }
 
+  function refuse(reason: HashingRefusal, ahead: number): Promise<never> {
+    for (const observer of observers) observer.refused?.(reason);
+    return Promise.reject(new RateLimitedError(retryAfterSeconds(ahead)));
+  }
+
   function run<T extends string | boolean>(job: Job): Promise<T> {
     const owner = hashingOwnerOf(currentRequestScope()?.clientAddress);
     if (owner) {
       const own = held.get(owner) ?? 0;
       // Shed at once: waiting would only hold the connection and delay everyone else.
-      if (own >= perClientLimit)
-        return Promise.reject(new RateLimitedError(retryAfterSeconds(own)));
-      if (heldTotal >= globalLimit) {
-        return Promise.reject(new RateLimitedError(retryAfterSeconds(heldTotal)));
-      }
+      if (own >= perClientLimit) return refuse('client_share', own);
+      if (heldTotal >= globalLimit) return refuse('global_cap', heldTotal);
       held.set(owner, own + 1);
       heldTotal += 1;
     }
     return new Promise<T>((resolve, reject) => {
-      const pending: Pending = { job, owner, resolve: (value) => resolve(value as T), reject };
+      const pending: Pending = {
+        job,
+        owner,
+        queuedAt: Date.now(),
+        resolve: (value) => resolve(value as T),
+        reject,
+      };
+      waitingTotal += 1;
       const jobs = waiting.get(owner);
       if (jobs) jobs.push(pending);
       else waiting.set(owner, [pending]);
@@ -209,6 +249,11 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
   return {
     hash: (password, cost) => run<string>({ op: 'hash', password, cost }),
     compare: (password, hash) => run<boolean>({ op: 'compare', password, hash }),
+    load: () => ({ waiting: waitingTotal, running }),
+    observe(observer) {
+      observers.add(observer);
+      return () => observers.delete(observer);
+    },
   };
 }
 

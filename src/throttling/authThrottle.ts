@@ -103,9 +103,7 @@ export function createAuthThrottle(
 
   /** Counts a failure that has already been answered; a full window changes nothing about it. */
   async function countFailure(client: ClientInfo): Promise<void> {
-    await countClient(client).catch((error: unknown) => {
-      if (!(error instanceof RateLimitedError)) throw error;
-    });
+    if (perIp.limit > 0 && client.ip) await limiter.count(clientBucket(client.ip), perIp);
   }
 
   return {

@@ -14,6 +14,11 @@ export interface RateLimiter {
    */
   hit(bucket: string, rule: RateLimitRule): Promise<void>;
   /**
+   * Counts one hit against `bucket` when the window has room, and says whether it did: for a
+   * failure already answered, which a full window has nothing more to refuse.
+   */
+  count(bucket: string, rule: RateLimitRule): Promise<boolean>;
+  /**
    * Throws RateLimitedError when the window of `bucket` already holds `rule.limit` hits, and
    * otherwise counts nothing: for calls counted only when they fail (docs/security.md, "What the
    * per-IP ceiling counts"). Reads only, by `_id`.
@@ -69,6 +74,37 @@ export function createRateLimiter(
     return new RateLimitedError(Math.max(1, Math.ceil((freeAt - now) / 1000)));
   }
 
+  /** Counts one hit, or returns the refusal when the window is full (nothing is then written). */
+  async function tryHit(
+    bucket: string,
+    rule: RateLimitRule,
+  ): Promise<RateLimitedError | undefined> {
+    const now = Date.now();
+    const windowMs = rule.windowSeconds * 1000;
+    const state = await RateLimitBucket.findById(bucket).lean();
+    // Hits before a reset, or older than the window, do not count.
+    const since = Math.max(now - windowMs, state?.resetAt?.getTime() ?? 0);
+    let n = state?.next ?? 0;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1, n += 1) {
+      if (n >= rule.limit) {
+        const blocking = await RateLimitHit.findById(hitId(bucket, n - rule.limit)).lean();
+        // Already full: refuse without writing, so a flood costs reads only.
+        if (blocking && blocking.at.getTime() > since) {
+          return refusal(blocking.at.getTime(), now, windowMs);
+        }
+      }
+      if (await tryInsert(bucket, n, now, windowMs)) {
+        await RateLimitBucket.updateOne(
+          { _id: bucket },
+          { $max: { next: n + 1, expiresAt: new Date(now + windowMs) } },
+          { upsert: true },
+        );
+        return undefined;
+      }
+    }
+    return new RateLimitedError(1);
+  }
+
   return {
     async check(bucket, rule) {
       const now = Date.now();
@@ -85,30 +121,12 @@ export function createRateLimiter(
     },
 
     async hit(bucket, rule) {
-      const now = Date.now();
-      const windowMs = rule.windowSeconds * 1000;
-      const state = await RateLimitBucket.findById(bucket).lean();
-      // Hits before a reset, or older than the window, do not count.
-      const since = Math.max(now - windowMs, state?.resetAt?.getTime() ?? 0);
-      let n = state?.next ?? 0;
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1, n += 1) {
-        if (n >= rule.limit) {
-          const blocking = await RateLimitHit.findById(hitId(bucket, n - rule.limit)).lean();
-          // Already full: refuse without writing, so a flood costs reads only.
-          if (blocking && blocking.at.getTime() > since) {
-            throw refusal(blocking.at.getTime(), now, windowMs);
-          }
-        }
-        if (await tryInsert(bucket, n, now, windowMs)) {
-          await RateLimitBucket.updateOne(
-            { _id: bucket },
-            { $max: { next: n + 1, expiresAt: new Date(now + windowMs) } },
-            { upsert: true },
-          );
-          return;
-        }
-      }
-      throw new RateLimitedError(1);
+      const refused = await tryHit(bucket, rule);
+      if (refused) throw refused;
+    },
+
+    async count(bucket, rule) {
+      return (await tryHit(bucket, rule)) === undefined;
     },
 
     async reset(bucket) {
