@@ -6,6 +6,8 @@ import { createAuthService, type AuthService } from './accounts/authentication';
 import { createAuthThrottle } from './throttling/authThrottle';
 import { createPasswordHasher } from './passwords/password';
 import { createRateLimiter } from './throttling/rateLimiter';
+import { withHashingAdmission } from './throttling/hashingAdmission';
+import { sharedHashingPool } from './passwords/hashingPool';
 import { createRefreshTokenStore } from './sessions/refreshTokens';
 import { createTokenPurge, type TokenPurge } from './sessions/tokenPurge';
 import type { EventLogger } from './logging/logger';
@@ -114,8 +116,12 @@ export function createServices(
     audit,
     requireVerifiedEmail: config.recovery.requireVerifiedEmail,
   });
-  const withMail = withVerificationMail(authFlows, emailVerification);
-  const auth = metrics ? withAuthMetrics(withMail, metrics) : withMail;
+  const admitted = withHashingAdmission(
+    withVerificationMail(authFlows, emailVerification),
+    sharedHashingPool(),
+  );
+  // Outermost, so that a call the pool refuses at once is counted too.
+  const auth = metrics ? withAuthMetrics(admitted, metrics) : admitted;
   return {
     auth,
     users,

@@ -8,6 +8,13 @@ import { clientAddressKey } from '../throttling/authThrottle';
 export interface HashingPool {
   hash(password: string, cost: number): Promise<string>;
   compare(password: string, hash: string): Promise<boolean>;
+  /**
+   * Runs `work`, a call that will hash (a login, a registration), as one of its client's share
+   * from the start, so that a flood is refused before it costs any database work either: at most
+   * `perClientLimit` such calls of one client address, and `globalLimit` in all, run at once;
+   * the next is refused at once with RateLimitedError. Outside a request it just runs `work`.
+   */
+  admit<T>(work: () => Promise<T>): Promise<T>;
   /** Jobs waiting for a thread and jobs on one, right now (docs/operations.md, "Metrics"). */
   load(): HashingPoolLoad;
   /** Tells `observer` of every job started and every job refused until the returned call. */
@@ -69,9 +76,11 @@ interface PoolWorker {
 // gets a core as soon as it arrives, while hashes use all the CPU that requests leave idle.
 const DEFAULT_NICE = 10;
 
-// Each worker holds its next job while it hashes, so it never waits for the event loop to hand
-// it one between hashes.
-const JOBS_PER_WORKER = 2;
+// A worker gets its next job only once it is free. Handing it one in advance would save the
+// event loop's turn between hashes (well under a millisecond next to a quarter of a second), but
+// a client arriving during a flood would then wait behind the flood's prepared jobs as well as
+// the running ones (docs/security.md, "Password hashing under load").
+const JOBS_PER_WORKER = 1;
 
 const DEFAULT_PER_CLIENT_LIMIT = 32;
 const DEFAULT_GLOBAL_LIMIT_PER_THREAD = 32;
@@ -124,31 +133,65 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
   let averageJobMs = 100;
   let waitingTotal = 0;
   let running = 0;
+  // Jobs on a thread per owner, and when each owner was last served (a count of jobs handed
+  // out), to pick whose job goes next; an owner with nothing held is forgotten.
+  const runningBy = new Map<string, number>();
+  const lastServed = new Map<string, number>();
+  let served = 0;
   const observers = new Set<HashingPoolObserver>();
 
   function release(pending: Pending): void {
     if (!pending.owner) return;
     const count = (held.get(pending.owner) ?? 1) - 1;
-    if (count === 0) held.delete(pending.owner);
-    else held.set(pending.owner, count);
+    if (count === 0) {
+      held.delete(pending.owner);
+      lastServed.delete(pending.owner);
+    } else held.set(pending.owner, count);
     heldTotal -= 1;
   }
 
+  /**
+   * The next job: of the waiting owners, the one with the fewest jobs on a thread, and of those
+   * the one served longest ago (or never). A client arriving during a flood is therefore served
+   * by the next thread to come free, ahead of the flooding address.
+   */
   function nextWaiting(): Pending | undefined {
-    for (const [owner, jobs] of waiting) {
-      const pending = jobs.shift();
-      if (pending) waitingTotal -= 1;
-      waiting.delete(owner);
-      // Back of the line: the next job goes to another owner if one is waiting.
-      if (jobs.length > 0) waiting.set(owner, jobs);
-      if (pending) return pending;
+    let chosen: string | undefined;
+    let fewest = Infinity;
+    let longestAgo = Infinity;
+    for (const owner of waiting.keys()) {
+      const onThreads = runningBy.get(owner) ?? 0;
+      const servedAt = lastServed.get(owner) ?? -1;
+      if (onThreads < fewest || (onThreads === fewest && servedAt < longestAgo)) {
+        chosen = owner;
+        fewest = onThreads;
+        longestAgo = servedAt;
+      }
     }
-    return undefined;
+    if (chosen === undefined) return undefined;
+    const jobs = waiting.get(chosen)!;
+    const pending = jobs.shift();
+    if (jobs.length === 0) waiting.delete(chosen);
+    if (pending) {
+      waitingTotal -= 1;
+      runningBy.set(chosen, (runningBy.get(chosen) ?? 0) + 1);
+      served += 1;
+      lastServed.set(chosen, served);
+    }
+    return pending;
+  }
+
+  /** A job left its thread (answered, or its worker died). */
+  function leftThread(pending: Pending): void {
+    running -= 1;
+    const left = (runningBy.get(pending.owner) ?? 1) - 1;
+    if (left === 0) runningBy.delete(pending.owner);
+    else runningBy.set(pending.owner, left);
   }
 
   function settle(entry: PoolWorker, reply: Reply): void {
     const pending = entry.jobs.shift();
-    if (pending) running -= 1;
+    if (pending) leftThread(pending);
     const now = Date.now();
     averageJobMs = 0.8 * averageJobMs + 0.2 * (now - entry.headStartedAt);
     entry.headStartedAt = now;
@@ -162,7 +205,7 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
   function retire(entry: PoolWorker, error: Error): void {
     workers.delete(entry);
     for (const pending of entry.jobs.splice(0)) {
-      running -= 1;
+      leftThread(pending);
       release(pending);
       pending.reject(error);
     }
@@ -220,6 +263,28 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
     return Promise.reject(new RateLimitedError(retryAfterSeconds(ahead)));
   }
 
+  // Calls admitted and not yet finished, per owner and in all.
+  const admitted = new Map<string, number>();
+  let admittedTotal = 0;
+
+  async function admit<T>(work: () => Promise<T>): Promise<T> {
+    const owner = hashingOwnerOf(currentRequestScope()?.clientAddress);
+    if (!owner) return work();
+    const own = admitted.get(owner) ?? 0;
+    if (own >= perClientLimit) return refuse('client_share', own);
+    if (admittedTotal >= globalLimit) return refuse('global_cap', admittedTotal);
+    admitted.set(owner, own + 1);
+    admittedTotal += 1;
+    try {
+      return await work();
+    } finally {
+      const left = (admitted.get(owner) ?? 1) - 1;
+      if (left === 0) admitted.delete(owner);
+      else admitted.set(owner, left);
+      admittedTotal -= 1;
+    }
+  }
+
   function run<T extends string | boolean>(job: Job): Promise<T> {
     const owner = hashingOwnerOf(currentRequestScope()?.clientAddress);
     if (owner) {
@@ -249,6 +314,7 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
   return {
     hash: (password, cost) => run<string>({ op: 'hash', password, cost }),
     compare: (password, hash) => run<boolean>({ op: 'compare', password, hash }),
+    admit,
     load: () => ({ waiting: waitingTotal, running }),
     observe(observer) {
       observers.add(observer);

@@ -116,8 +116,55 @@ describe('fair shares under load', () => {
       order.push('other'),
     );
     await Promise.all([...flood, other]);
-    // One job runs and one waits in the worker when the other address arrives; it goes next.
-    expect(order.indexOf('other')).toBeLessThanOrEqual(3);
+    // One job runs when the other address arrives; the other address's job goes next.
+    expect(order.indexOf('other')).toBeLessThanOrEqual(1);
+  });
+
+  it('admits at most one address’s share of calls at once, before they do any work', async () => {
+    const pool = createHashingPool({ size: 1, perClientLimit: 2 });
+    let started = 0;
+    const release: Array<() => void> = [];
+    const call = () =>
+      inScopeOf('192.0.2.1', () =>
+        pool.admit(async () => {
+          started += 1;
+          await new Promise<void>((resolve) => release.push(resolve));
+          return 'done';
+        }),
+      ).catch((error: unknown) => (error instanceof RateLimitedError ? 'refused' : error));
+    const first = [call(), call()];
+    await expect(call()).resolves.toBe('refused');
+    expect(started).toBe(2);
+    // Another address has a share of its own.
+    const other = inScopeOf('198.51.100.7', () => pool.admit(() => Promise.resolve('other')));
+    await expect(other).resolves.toBe('other');
+    release.forEach((resolve) => resolve());
+    await expect(Promise.all(first)).resolves.toEqual(['done', 'done']);
+    // The share is free again once the calls are done.
+    await expect(
+      inScopeOf('192.0.2.1', () => pool.admit(() => Promise.resolve('again'))),
+    ).resolves.toBe('again');
+  });
+
+  it('reports waiting and running jobs, and tells observers of starts and refusals', async () => {
+    const pool = createHashingPool({ size: 1, perClientLimit: 2 });
+    const waits: number[] = [];
+    const refusals: string[] = [];
+    const stop = pool.observe({
+      started: (waitMs) => waits.push(waitMs),
+      refused: (reason) => refusals.push(reason),
+    });
+    const jobs = Array.from({ length: 3 }, () =>
+      inScopeOf('192.0.2.1', () => pool.hash('x', 8)).catch(() => 'refused'),
+    );
+    expect(pool.load()).toEqual({ waiting: 1, running: 1 });
+    await Promise.all(jobs);
+    expect(pool.load()).toEqual({ waiting: 0, running: 0 });
+    expect(waits).toHaveLength(2);
+    expect(refusals).toEqual(['client_share']);
+    stop();
+    await pool.hash('x', 4);
+    expect(waits).toHaveLength(2);
   });
 
   it('caps all request-serving jobs together', async () => {
