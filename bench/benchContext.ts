@@ -22,6 +22,9 @@ export interface BenchProfile {
   /** Subscribed WebSockets held open at once (scenario 7), and sign-ins delivered to them all. */
   readonly subscriptionSockets: number;
   readonly subscriptionEvents: number;
+  /** Concurrent logins of one address in the hash flood (scenario 8), and another's logins during it. */
+  readonly floodLogins: number;
+  readonly floodBystanderLogins: number;
   /** The whole run is stopped (and fails) past this. */
   readonly deadlineSeconds: number;
 }
@@ -41,7 +44,9 @@ export const FULL: BenchProfile = {
   refreshSeconds: 6,
   subscriptionSockets: 1000,
   subscriptionEvents: 5,
-  deadlineSeconds: 270,
+  floodLogins: 200,
+  floodBystanderLogins: 5,
+  deadlineSeconds: 300,
 };
 
 /** Every scenario for about a second: proves the benchmark still works, measures nothing. */
@@ -59,7 +64,9 @@ export const SMOKE: BenchProfile = {
   refreshSeconds: 1,
   subscriptionSockets: 50,
   subscriptionEvents: 1,
-  deadlineSeconds: 120,
+  floodLogins: 50,
+  floodBystanderLogins: 1,
+  deadlineSeconds: 150,
 };
 
 /** What every scenario gets: the running API, a signed-in user and the run's bookkeeping. */

@@ -1,3 +1,4 @@
+import type { HashFloodResults } from './hashFloodScenario';
 import type { LoginResults } from './loginScenarios';
 import { median, type Measured } from './measured';
 import type { PacedReadResult } from './pacedReads';
@@ -36,6 +37,7 @@ export interface BenchReport {
   readonly logins: LoginResults;
   readonly refresh: Measured;
   readonly subscriptions: SubscriptionResults;
+  readonly hashFlood: HashFloodResults;
 }
 
 /** A target on a ratio; `atLeast` false means the ratio must stay at or below `bound`. */
@@ -75,6 +77,11 @@ function pacedRow(id: string, scenario: string, result: PacedReadResult, rssByte
 function subscriptionLine(s: SubscriptionResults): string {
   const kib = (bytes: number): string => decimal(bytes / 1024, 1);
   return `Subscriptions (7): ${integer(s.sockets)} WebSockets of one user, each subscribed to \`securityEvents\` and idle: ${kib(s.rssBytesPerSocket)} KiB of server RSS per socket (${kib(s.heapBytesPerSocket)} KiB of it JavaScript heap). ${s.events} sign-ins, each delivered to every socket: latency from the event's \`at\` to its arrival p50 ${decimal(s.latency.p50, 0)} ms, p99 ${decimal(s.latency.p99, 0)} ms, max ${decimal(s.latency.max, 0)} ms; the last of the ${integer(s.sockets)} sockets had each event after ${decimal(s.allDeliveredMs, 0)} ms (median over events); ${s.failures} failures.`;
+}
+
+function hashFloodLine(h: HashFloodResults): string {
+  const during = h.duringMs.map((ms) => integer(ms)).join(', ');
+  return `Hash flood (8): ${integer(h.flood)} concurrent logins with unknown emails from one address: ${integer(h.refused)} refused at once (\`RATE_LIMITED\`), ${integer(h.answered)} hashed and answered, the last after ${integer(h.floodMs)} ms. Meanwhile logins from another address took ${during} ms (max ${integer(Math.max(...h.duringMs))} ms; goal under 2,000 ms) against ${integer(h.idleMs)} ms with the pool idle; ${h.failures} failures.`;
 }
 
 function targets({ reads, logins }: BenchReport): Target[] {
@@ -192,6 +199,8 @@ export function renderReport(report: BenchReport): string {
     loadRow('6', 'Refresh-token rotation', 'API', report.refresh, 'rotations/s'),
     '',
     subscriptionLine(report.subscriptions),
+    '',
+    hashFloodLine(report.hashFlood),
     '',
     '| target | ratio | measured | goal | |',
     '| ------ | ----: | -------- | ---- | - |',

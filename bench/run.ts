@@ -8,6 +8,7 @@ import type * as EmbeddedDbModule from '../src/embedded/startEmbeddedDb';
 import { freePort } from '../src/embedded/waitForPort';
 import { FULL, SMOKE, type BenchContext } from './benchContext';
 import { graphQLData, postGraphQL } from './graphqlRequest';
+import { runHashFloodScenario } from './hashFloodScenario';
 import { runLoginScenarios } from './loginScenarios';
 import { findProcess, processCpuMicros } from './processCpu';
 import { runReadScenarios, type ReadTarget } from './readScenarios';
@@ -120,7 +121,11 @@ async function main(): Promise<void> {
       // All load comes from one loopback address and logs in to a handful of accounts many times
       // in parallel: the throttles (which count attempts before the hash) would measure themselves.
       AUTH_IP_LIMIT: '0',
+      REGISTER_IP_LIMIT: '0',
       LOGIN_MAX_FAILURES: '1000',
+      // Scenario 8 tells the API which address a request is from through X-Forwarded-For; the
+      // other scenarios send none, so the loopback peer stays their address.
+      TRUST_PROXY: '1',
       // Scenario 7 holds a thousand sockets of one user from one address.
       SUBSCRIPTION_MAX_CONNECTIONS_PER_USER: '5000',
       SUBSCRIPTION_MAX_CONNECTIONS_PER_IP: '5000',
@@ -236,6 +241,11 @@ async function main(): Promise<void> {
     // Before the logins fill the refresh-token collection, which FerretDB scans on most queries.
     const refresh = await runRefreshScenario(context);
     const logins = await runLoginScenarios(context);
+    const hashFlood = await runHashFloodScenario(
+      context,
+      profile.floodLogins,
+      profile.floodBystanderLogins,
+    );
     const subscriptions = await runSubscriptionScenario(
       context,
       profile.subscriptionSockets,
@@ -311,6 +321,7 @@ async function main(): Promise<void> {
       logins,
       refresh,
       subscriptions,
+      hashFlood,
     };
     const markdown = scale
       ? `${renderReport(report)}
