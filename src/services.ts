@@ -7,6 +7,7 @@ import { createAuthThrottle } from './throttling/authThrottle';
 import { createPasswordHasher } from './passwords/password';
 import { createRateLimiter } from './throttling/rateLimiter';
 import { withHashingAdmission } from './throttling/hashingAdmission';
+import { withRegistrationProbeCount } from './throttling/registrationProbes';
 import { sharedHashingPool } from './passwords/hashingPool';
 import { createRefreshTokenStore } from './sessions/refreshTokens';
 import { createTokenPurge, type TokenPurge } from './sessions/tokenPurge';
@@ -117,7 +118,7 @@ export function createServices(
     requireVerifiedEmail: config.recovery.requireVerifiedEmail,
   });
   const admitted = withHashingAdmission(
-    withVerificationMail(authFlows, emailVerification),
+    withRegistrationProbeCount(withVerificationMail(authFlows, emailVerification), throttle),
     sharedHashingPool(),
   );
   // Outermost, so that a call the pool refuses at once is counted too.

@@ -63,7 +63,7 @@ export interface RegistrationLimitsConfig {
   readonly ipLimit: number;
   /** REGISTER_IP_WINDOW, default 1h, in seconds. */
   readonly ipWindow: number;
-  /** REGISTER_EMAIL_LIMIT, default 5: registrations of one (normalised) address per window. */
+  /** REGISTER_EMAIL_LIMIT, default 5: EMAIL_TAKEN answers for one (normalised) address per window. */
   readonly emailLimit: number;
   /** REGISTER_EMAIL_WINDOW, default 1h, in seconds. */
   readonly emailWindow: number;

@@ -15,11 +15,17 @@ export interface AuthThrottle {
   /** Counts the call against the client's IP, whatever its outcome (resetPassword). */
   countClient(client: ClientInfo): Promise<void>;
   /**
-   * Before register: counts the attempt against the client's IP ceiling, the lower per-IP
-   * registration limit and the address being registered (normalised by the caller's parser, so
-   * letter case and spacing do not make new addresses). Throws RateLimitedError.
+   * Before register: counts the attempt against the client's IP ceiling and the lower per-IP
+   * registration limit, and refuses an address (normalised, so letter case and spacing do not
+   * make new ones) that has been answered EMAIL_TAKEN too often. Throws RateLimitedError.
    */
   countRegistration(email: string, client: ClientInfo): Promise<void>;
+  /**
+   * After register answered EMAIL_TAKEN: counts the answer against the address. Only these count
+   * there, so concurrent sign-ups racing for one free address all get the truthful answer, while
+   * asking again and again whether an address is taken is refused (docs/security.md).
+   */
+  emailTakenAnswered(email: string): Promise<void>;
   /**
    * Refuses at once when the client's IP is over its ceiling, runs `work`, and counts the call
    * against the IP only when `work` fails with a client error (a bad or reused refresh token).
@@ -40,6 +46,10 @@ export interface AuthThrottle {
 // Emails of accounts that may not exist are kept only as hashes.
 function emailHash(normalisedEmail: string): string {
   return createHash('sha256').update(normalisedEmail, 'utf8').digest('hex');
+}
+
+function registrationBucket(normalisedEmail: string): string {
+  return `register:${emailHash(normalisedEmail)}`;
 }
 
 function accountBucket(normalisedEmail: string): string {
@@ -117,8 +127,12 @@ export function createAuthThrottle(
         registerPerIp.limit > 0 && client.ip
           ? limiter.hit(`register-${clientBucket(client.ip)}`, registerPerIp)
           : undefined,
-        limiter.hit(`register:${emailHash(email)}`, registerPerAddress),
+        limiter.check(registrationBucket(email), registerPerAddress),
       ]);
+    },
+
+    async emailTakenAnswered(email) {
+      await limiter.count(registrationBucket(email), registerPerAddress);
     },
 
     async countFailures(client, work) {

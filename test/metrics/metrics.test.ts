@@ -83,6 +83,8 @@ describe('/metrics on METRICS_PORT', () => {
     const before = await scrape(api);
     const email = uniqueEmail('once');
     await registerUser(api, { email });
+    const taken = await api.gql(REGISTER, { input: { email, password: GOOD_PASSWORD } });
+    expect(firstError(taken).extensions?.reason).toBe('EMAIL_TAKEN');
     const refused = await api.gql(REGISTER, { input: { email, password: GOOD_PASSWORD } });
     expect(firstError(refused).extensions?.code).toBe('RATE_LIMITED');
     const after = await scrape(api);

@@ -163,7 +163,7 @@ describe('registration limits', () => {
   });
 
   it('stops probing one address for EMAIL_TAKEN past REGISTER_EMAIL_LIMIT, from any IP', async () => {
-    const api = await startTestServer({ env: { TRUST_PROXY: '1', REGISTER_EMAIL_LIMIT: '3' } });
+    const api = await startTestServer({ env: { TRUST_PROXY: '1', REGISTER_EMAIL_LIMIT: '2' } });
     try {
       const email = uniqueEmail('probed');
       const register = (address: string, ip: string) =>
@@ -179,6 +179,24 @@ describe('registration limits', () => {
       const refused = await register(email, '192.0.2.43');
       expect(firstError(refused).extensions?.code).toBe('RATE_LIMITED');
       expect(firstError(refused).extensions?.reason).toBeUndefined();
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('answers every loser of concurrent sign-ups for one address EMAIL_TAKEN', async () => {
+    const api = await startTestServer({ env: { REGISTER_EMAIL_LIMIT: '2' } });
+    try {
+      const email = uniqueEmail('race');
+      const responses = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          api.gql(REGISTER, { input: { email, password: GOOD_PASSWORD } }),
+        ),
+      );
+      const reasons = responses.map((response) =>
+        response.body.errors ? response.body.errors[0]?.extensions?.reason : 'registered',
+      );
+      expect(reasons.sort()).toEqual([...Array<string>(7).fill('EMAIL_TAKEN'), 'registered']);
     } finally {
       await api.close();
     }
