@@ -33,7 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.stop();
-  killApiProcesses();
+  await killApiProcesses();
 });
 
 /** A subscription's events and its end, as the handlers see them. */

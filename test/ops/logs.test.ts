@@ -65,8 +65,8 @@ describe('the log of a full register / login / refresh / logout run', () => {
       .map((line) => JSON.parse(line) as LogLine);
   }, 60_000);
 
-  afterAll(() => {
-    killApiProcesses();
+  afterAll(async () => {
+    await killApiProcesses();
   });
 
   it('is JSON lines with a level, a time and a message', () => {

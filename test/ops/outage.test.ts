@@ -59,7 +59,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  killApiProcesses();
+  await killApiProcesses();
   await db?.stop();
   await rm(dataDir, { recursive: true, force: true });
 });

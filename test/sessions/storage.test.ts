@@ -35,7 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([east?.stop(), west?.stop()]);
-  killApiProcesses();
+  await killApiProcesses();
   await database?.connection.dropDatabase().catch(() => undefined);
   await database?.close();
 });

@@ -75,7 +75,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await api?.stop();
-  killApiProcesses();
+  await killApiProcesses();
 });
 
 describe('securityEvents', () => {
