@@ -115,7 +115,10 @@ describe('concurrency across two API processes', () => {
         (i % 2 ? east : west).gql(LOGIN, { input: { email: user.email, password: GOOD_PASSWORD } }),
       ),
     );
-    const sessions = logins.map((response) => response.body.data!.login);
+    const sessions = logins.map((response) => {
+      if (!response.body.data) throw new Error(JSON.stringify(response.body.errors));
+      return response.body.data.login;
+    });
     const listed = await west.gql(SESSIONS, {}, { token: sessions[0]!.accessToken });
     // A listing shows only sessions that were really started.
     const started = [registered, ...sessions].map((s) => sessionIdOf(s.accessToken));
