@@ -285,7 +285,11 @@ describe('throttling of reset requests', () => {
     ];
     expectRateLimited(forKnown);
     expectRateLimited(forUnknown);
-    expect(forUnknown.body.errors?.[0]?.message).toBe(forKnown.body.errors?.[0]?.message);
+    // The same words; the seconds may differ by one, since each address's window began when its
+    // own first request came in.
+    const shape = (response: GraphQLResponse) =>
+      String(response.body.errors?.[0]?.message).replace(/\d+/g, 'N');
+    expect(shape(forUnknown)).toBe(shape(forKnown));
     await strict.server.services.mail.idle();
     // Two reset mails at most, whatever the flood (plus the verification mail of register).
     expect(mail.to(known)).toHaveLength(3);
