@@ -72,7 +72,11 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       if (modifiedCount !== 1) throw new AuthenticationError('INVALID_CREDENTIALS');
       user.passwordHash = passwordHash;
 
-      const sessions = await refreshTokens.revokeAllSessions(user, 'password-changed');
+      // The list as it is now, not as it was read before the password check: a login that checked
+      // the old password meanwhile has listed its session, and must end with the others (its own
+      // re-check covers a session listed after this read; docs/sessions.md, "Sessions").
+      const listed = (await User.findById(user._id, { sessions: 1 })) ?? user;
+      const sessions = await refreshTokens.revokeAllSessions(listed, 'password-changed');
       user.sessions.clear();
       audit('password_changed', {
         userId: user.id,

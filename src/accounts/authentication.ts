@@ -102,6 +102,44 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
   const payload = (user: UserDocument, session: IssuedRefreshToken, fresh: boolean) =>
     issueAuthResult(accessTokens, user, session, fresh);
 
+  /**
+   * Re-reads the user once the login's session exists, as `refreshToken` re-reads the session list
+   * after rotating (docs/sessions.md, "Sessions"). A password change or account deletion that ran
+   * between the password check and the session's creation has ended the user's other sessions
+   * without seeing this one; from here on, such a change sees the session and ends it itself.
+   */
+  async function stillValid(
+    checked: UserDocument,
+    password: string,
+    sessionId: string,
+  ): Promise<boolean> {
+    const now = await User.findById(checked._id, { passwordHash: 1, sessions: 1 });
+    if (!now?.sessions?.has(sessionId)) return false;
+    if (now.passwordHash === checked.passwordHash) return true;
+    // Another login may have re-hashed the same password at the configured cost meanwhile: the
+    // password decides, not the hash's bytes. Costs a comparison only when the hash changed.
+    return passwords.verify(password, now.passwordHash);
+  }
+
+  /**
+   * Stores a hash at the configured cost when the stored one was made at another
+   * (docs/security.md, "Password hashing"). Conditional on the hash just checked, so a password
+   * change racing with us wins; a failure only leaves the old hash, which the next login retries.
+   */
+  async function upgradeHash(user: UserDocument, password: string): Promise<void> {
+    if (!passwords.needsRehash(user.passwordHash)) return;
+    try {
+      const passwordHash = await passwords.hash(password);
+      const { modifiedCount } = await User.updateOne(
+        { _id: user._id, passwordHash: user.passwordHash },
+        { $set: { passwordHash } },
+      );
+      if (modifiedCount === 1) user.passwordHash = passwordHash;
+    } catch {
+      // The login has succeeded; the hash keeps working at its old cost.
+    }
+  }
+
   return {
     async register(input, client) {
       await throttle.countClient(client);
@@ -158,6 +196,12 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         throw new ForbiddenError('EMAIL_NOT_VERIFIED');
       }
       const session = await refreshTokens.startSession(user, client);
+      if (!(await stillValid(user, input.password, session.sessionId))) {
+        await refreshTokens.revokeSession(user, session.sessionId, 'password-changed');
+        audit('login_failed', { userId: user.id, ip: client.ip, reason: 'PASSWORD_CHANGED' });
+        throw new AuthenticationError('INVALID_CREDENTIALS');
+      }
+      await upgradeHash(user, input.password);
       audit('login_succeeded', {
         userId: user.id,
         sessionId: session.sessionId,
