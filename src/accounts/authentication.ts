@@ -83,6 +83,7 @@ export function issueAuthResult(
     roles: user.roles,
     sessionId: session.sessionId,
     fresh,
+    sessionExpiresAt: session.sessionExpiresAt,
   });
   return {
     accessToken: access.token,
@@ -103,22 +104,23 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     issueAuthResult(accessTokens, user, session, fresh);
 
   /**
-   * Re-reads the user once the login's session exists, as `refreshToken` re-reads the session list
-   * after rotating (docs/sessions.md, "Sessions"). A password change or account deletion that ran
+   * Re-reads the user once the login's session exists, as `refreshToken` re-reads the user after
+   * rotating (docs/sessions.md, "Sessions"). A password change or account deletion that ran
    * between the password check and the session's creation has ended the user's other sessions
    * without seeing this one; from here on, such a change sees the session and ends it itself.
+   * The user as read now, or null when the login must fail.
+   *
+   * The session list is not what decides here: on FerretDB a concurrent login's update of the
+   * same user document can drop this session's entry (docs/data-model.md), which is no reason to
+   * refuse a right password.
    */
-  async function stillValid(
-    checked: UserDocument,
-    password: string,
-    sessionId: string,
-  ): Promise<boolean> {
-    const now = await User.findById(checked._id, { passwordHash: 1, sessions: 1 });
-    if (!now?.sessions?.has(sessionId)) return false;
-    if (now.passwordHash === checked.passwordHash) return true;
+  async function recheck(checked: UserDocument, password: string): Promise<UserDocument | null> {
+    const now = await User.findById(checked._id, { passwordHash: 1, roles: 1 });
+    if (!now) return null;
+    if (now.passwordHash === checked.passwordHash) return now;
     // Another login may have re-hashed the same password at the configured cost meanwhile: the
     // password decides, not the hash's bytes. Costs a comparison only when the hash changed.
-    return passwords.verify(password, now.passwordHash);
+    return (await passwords.verify(password, now.passwordHash)) ? now : null;
   }
 
   /**
@@ -196,11 +198,14 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         throw new ForbiddenError('EMAIL_NOT_VERIFIED');
       }
       const session = await refreshTokens.startSession(user, client);
-      if (!(await stillValid(user, input.password, session.sessionId))) {
+      const current = await recheck(user, input.password);
+      if (!current) {
         await refreshTokens.revokeSession(user, session.sessionId, 'password-changed');
         audit('login_failed', { userId: user.id, ip: client.ip, reason: 'PASSWORD_CHANGED' });
         throw new AuthenticationError('INVALID_CREDENTIALS');
       }
+      // A role change meanwhile has ended the sessions it saw; the token carries the roles now.
+      user.roles = current.roles;
       await upgradeHash(user, input.password);
       audit('login_succeeded', {
         userId: user.id,
