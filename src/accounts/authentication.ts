@@ -125,8 +125,9 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
 
   /**
    * Stores a hash at the configured cost when the stored one was made at another
-   * (docs/security.md, "Password hashing cost"). Conditional on the hash just checked, so a password
-   * change racing with us wins; a failure only leaves the old hash, which the next login retries.
+   * (docs/security.md, "Password hashing cost"). Conditional on the hash just checked, so a
+   * password change racing with us wins; a failure only leaves the old hash, which the next login
+   * retries.
    */
   async function upgradeHash(user: UserDocument, password: string): Promise<void> {
     if (!passwords.needsRehash(user.passwordHash)) return;

@@ -61,7 +61,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
   /**
    * Refuses a change that took ADMIN from `userId` when no ADMIN is left, undoing it. FerretDB has
    * no transactions and evaluates a conditional update apart from its write, so the rule is kept
-   * by writing first and looking afterwards (docs/authorization.md, "The last administrator"):
+   * by writing first and looking afterwards (docs/authorization.md, "Administrator safety"):
    * of two demotions racing each other, the one that looks last sees both writes and backs out,
    * so both may be refused but never both pass. A rare operation: the look-up is the one query
    * on `roles` (docs/data-model.md).

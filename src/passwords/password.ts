@@ -57,7 +57,8 @@ export interface PasswordHasher {
   verifyAgainstDummy(password: string): Promise<false>;
   /**
    * True when a stored hash was made at another cost than the configured one, so that a login
-   * that just proved the password should store a new hash (docs/security.md, "Password hashing cost").
+   * that just proved the password should store a new hash (docs/security.md, "Password hashing
+   * cost").
    */
   needsRehash(hash: string): boolean;
 }
