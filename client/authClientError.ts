@@ -22,6 +22,7 @@ export type AuthErrorReason =
   | 'INSUFFICIENT_SCOPE'
   | 'POLICY_DENIED'
   | 'EMAIL_NOT_VERIFIED'
+  | 'LAST_ADMIN'
   | 'EMAIL_TAKEN'
   | 'INVALID_EMAIL'
   | 'WEAK_PASSWORD'

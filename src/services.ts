@@ -76,7 +76,12 @@ export function createServices(
   const accessTokens = createAccessTokens(config.jwt);
   const passwords = createPasswordHasher(config.bcryptCost);
   const refreshTokens = createRefreshTokenStore({ config, models, audit });
-  const users = createUserService(models, audit, config.jwt.roleScopes);
+  const users = createUserService({
+    models,
+    refreshTokens,
+    audit,
+    roleScopes: config.jwt.roleScopes,
+  });
   const limiter = createRateLimiter(models);
   const throttle = createAuthThrottle(config.rateLimit, limiter);
   const mail = createMailQueue({

@@ -15,6 +15,8 @@ export interface IssuedRefreshToken {
   readonly expiresAt: Date;
   readonly sessionId: string;
   readonly userId: Types.ObjectId;
+  /** The session's absolute end: no access token issued for it may outlive it. */
+  readonly sessionExpiresAt: Date;
 }
 
 /** A rotation's result: the successor and the user it belongs to, read in the same round trip. */
@@ -24,7 +26,13 @@ export interface RotatedRefreshToken extends IssuedRefreshToken {
 
 /** Why a session ended; reported in security events. */
 export type RevocationReason =
-  'logout' | 'logout-all' | 'revoked' | 'reuse' | 'password-changed' | 'user-deleted';
+  | 'logout'
+  | 'logout-all'
+  | 'revoked'
+  | 'reuse'
+  | 'password-changed'
+  | 'user-deleted'
+  | 'roles-changed';
 
 /** A live session as its session document describes it. */
 export interface LiveSession {
@@ -190,8 +198,13 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
 
   /**
    * Ends sessions of one user: they leave the user's list (which stops their access tokens) and
-   * their session documents are deleted (which stops their refresh tokens; a deletion cannot be
-   * undone by a concurrent update). Returns how many of the sessions were live.
+   * then their session documents are deleted (which stops their refresh tokens; a deletion cannot
+   * be undone by a concurrent update). Returns how many of the sessions were live.
+   *
+   * In that order, so that a revocation cut short (a failed write, a crash) can be retried: until
+   * the list is confirmed, the session and its secrets still exist, and the same refresh token or
+   * session id finds them again. The other order would leave a listed session that nothing finds,
+   * whose access tokens would work until they expire (docs/sessions.md, "Sessions").
    */
   async function revoke(
     userId: Types.ObjectId,
@@ -201,16 +214,16 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
     const ids = [...sessions.map((session) => session._id), ...alsoUnlist];
     if (ids.length === 0) return 0;
     const now = Date.now();
-    const [, ...outcomes] = await Promise.all([
-      unlist(userId, ids),
-      ...sessions.map(async (session) => {
+    await unlist(userId, ids);
+    const outcomes = await Promise.all(
+      sessions.map(async (session) => {
         const [deleted] = await Promise.all([
           Session.deleteOne({ _id: session._id }),
           ...deleteSecrets(session._id, session.generation),
         ]);
         return deleted.deletedCount === 1 && session.expiresAt.getTime() > now;
       }),
-    ]);
+    );
     return outcomes.filter(Boolean).length;
   }
 
@@ -304,7 +317,13 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
         ),
         ...evicted.map(([id]) => Session.deleteOne({ _id: id })),
       ]);
-      return { token: `${sessionId}.0.${secret}`, expiresAt, sessionId, userId: user._id };
+      return {
+        token: `${sessionId}.0.${secret}`,
+        expiresAt,
+        sessionId,
+        userId: user._id,
+        sessionExpiresAt,
+      };
     },
 
     async rotate(token, client) {
@@ -368,6 +387,7 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
         expiresAt,
         sessionId: session._id,
         userId: session.userId,
+        sessionExpiresAt: session.sessionExpiresAt,
         user,
       };
     },
@@ -387,10 +407,10 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
     async revokeSession(user, sessionId) {
       if (!isPlausibleSessionId(sessionId)) return false;
       const session = await Session.findById(sessionId).lean<SessionFields>();
-      // Another user's session id matches nothing of this user and changes nothing.
+      // Another user's session id matches nothing of this user and changes nothing. A listed
+      // session without its document (a revocation cut short) still leaves the list, confirmed.
       if (!session || !session.userId.equals(user._id)) {
-        if (user.sessions?.has(sessionId))
-          await User.updateOne({ _id: user._id }, { $unset: { [`sessions.${sessionId}`]: '' } });
+        if (user.sessions?.has(sessionId)) await unlist(user._id, [sessionId]);
         return false;
       }
       return (await revoke(user._id, [session])) === 1;

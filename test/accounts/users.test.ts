@@ -95,6 +95,24 @@ describe('admin fields check the stored account, not only the token', () => {
       { token: admin.accessToken },
     );
 
+    // setUserRoles ends the demoted user's sessions, so the token no longer counts at all.
+    const list = await api.gql(USERS, {}, { token: demoted.accessToken });
+    expect(firstError(list)).toMatchObject({
+      path: ['users'],
+      extensions: { code: 'UNAUTHENTICATED', reason: 'INVALID_TOKEN' },
+    });
+    const stored = await api.database.models.User.findById(demoted.user.id).lean();
+    expect(stored?.roles).toEqual(['USER']);
+  });
+
+  it('lets the stored roles decide for a live session whose token still says ADMIN', async () => {
+    const demoted = await freshAdmin();
+    // Roles changed underneath the session (a direct write: nothing ended the session).
+    await api.database.models.User.updateOne(
+      { _id: demoted.user.id },
+      { $set: { roles: ['USER'] } },
+    );
+
     const list = await api.gql(USERS, {}, { token: demoted.accessToken });
     expect(firstError(list)).toMatchObject({
       path: ['users'],

@@ -160,6 +160,8 @@ describe('every hot-path operation', () => {
         'insert sessions',
         'insert refreshsecrets',
         'update users',
+        // the re-check once the session exists (docs/sessions.md, "Sessions")
+        'find users',
       ].sort(),
     );
   });

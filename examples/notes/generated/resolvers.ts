@@ -72,7 +72,11 @@ export type Mutation = {
   resetPassword: AuthPayload;
   /** Revokes one of the caller's own sessions; false when the caller has no live session with this id. */
   revokeSession: Scalars['Boolean']['output'];
-  /** Replaces a user's roles. Needs the users:write scope (ADMIN's by default). */
+  /**
+   * Replaces a user's roles. Needs the users:write scope (ADMIN's by default) and a fresh access
+   * token. Removing a role ends every session of that user; removing the last ADMIN is refused
+   * (FORBIDDEN / LAST_ADMIN).
+   */
   setUserRoles: User;
   /**
    * Marks the address verified with the token from a verification mail. UNAUTHENTICATED /
