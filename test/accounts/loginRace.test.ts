@@ -1,6 +1,15 @@
 import { createAccountService, type AccountService } from '../../src/accounts/account';
 import { createAuthService, type AuthService } from '../../src/accounts/authentication';
 import { silentAuditLog } from '../../src/logging/audit';
+import {
+  createPasswordResetService,
+  type PasswordResetService,
+} from '../../src/recovery/passwordReset';
+import { createRecoveryThrottle } from '../../src/recovery/recoveryThrottle';
+import {
+  createRecoveryTokenStore,
+  type RecoveryTokenStore,
+} from '../../src/recovery/recoveryTokenStore';
 import { createPasswordHasher, type PasswordHasher } from '../../src/passwords/password';
 import { createRefreshTokenStore } from '../../src/sessions/refreshTokens';
 import type { ClientInfo } from '../../src/sessions/types';
@@ -55,6 +64,8 @@ const NEW_PASSWORD = 'a brand new passphrase';
 let api: TestServer;
 let auth: AuthService;
 let account: AccountService;
+let reset: PasswordResetService;
+let recoveryTokens: RecoveryTokenStore;
 let hold: (step: 'verify' | 'hash') => Hold;
 
 beforeAll(async () => {
@@ -77,6 +88,15 @@ beforeAll(async () => {
   };
   auth = createAuthService(common);
   account = createAccountService({ ...common, users: api.server.services.users });
+  recoveryTokens = createRecoveryTokenStore(models);
+  reset = createPasswordResetService({
+    ...common,
+    config: config.recovery,
+    tokens: recoveryTokens,
+    throttle: createRecoveryThrottle(config.recovery, createRateLimiter(models)),
+    authThrottle: throttle,
+    mail: api.server.services.mail,
+  });
 });
 
 afterAll(async () => {
@@ -146,5 +166,29 @@ describe('login racing changePassword', () => {
     });
     const changedSid = api.server.services.accessTokens.verify(changed.accessToken).sid;
     expect(await storedSessionIds(owner.user.id)).toEqual([changedSid]);
+  });
+});
+
+describe('login racing resetPassword', () => {
+  it('ends a session that a login started while resetPassword was hashing the new password', async () => {
+    const owner = await registerUser(api);
+    const user = await api.database.models.User.findById(owner.user.id);
+    // The token as the mailed link carries it (the mail itself is tested in test/recovery).
+    const token = await recoveryTokens.issue('password-reset', user!, 60);
+
+    // resetPassword has checked the token; the new hash is not stored yet.
+    const held = hold('hash');
+    const resetting = reset.reset(token, NEW_PASSWORD, CLIENT);
+    await held.reached;
+    const late = await auth.login({ email: owner.user.email, password: GOOD_PASSWORD }, CLIENT);
+    held.release();
+    const afterReset = await resetting;
+
+    const lateSid = api.server.services.accessTokens.verify(late.accessToken).sid;
+    await expect(
+      api.server.services.users.current({ sub: owner.user.id, sid: lateSid }),
+    ).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED', reason: 'INVALID_TOKEN' } });
+    const resetSid = api.server.services.accessTokens.verify(afterReset.accessToken).sid;
+    expect(await storedSessionIds(owner.user.id)).toEqual([resetSid]);
   });
 });
