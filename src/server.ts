@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Config, LogLevel } from './config';
@@ -136,10 +137,15 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   });
   registerRequestLogging(app);
   registerForwardedForWarning(app, config.trustProxy);
-  await registerCors(app, config.corsOrigins);
+  await registerCors(app, config.corsOrigins, { credentials: config.refreshTokenCookie });
+  // Only cookie mode reads cookies (docs/sessions.md, "Cookie mode").
+  if (config.refreshTokenCookie) await app.register(fastifyCookie);
   registerProbes(app, database, events);
   registerJwks(app, config.jwt);
-  await registerGraphQLRoute(app, apollo, services);
+  await registerGraphQLRoute(app, apollo, services, {
+    refreshTokenCookie: config.refreshTokenCookie,
+    corsOrigins: config.corsOrigins,
+  });
 
   return {
     app,

@@ -40,7 +40,7 @@ export type ChangePasswordMutationVariables = Exact<{
 }>;
 
 
-export type ChangePasswordMutation = { changePassword: { accessToken: string, refreshToken: string, tokenType: string, expiresIn: number, refreshTokenExpiresAt: string, user: { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string } } };
+export type ChangePasswordMutation = { changePassword: { accessToken: string, refreshToken: string | null, tokenType: string, expiresIn: number, refreshTokenExpiresAt: string, user: { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string } } };
 
 export type DeleteAccountMutationVariables = Exact<{
   password: string;
@@ -51,7 +51,7 @@ export type DeleteAccountMutation = { deleteAccount: boolean };
 
 export type UserFieldsFragment = { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string };
 
-export type AuthPayloadFieldsFragment = { accessToken: string, refreshToken: string, tokenType: string, expiresIn: number, refreshTokenExpiresAt: string, user: { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string } };
+export type AuthPayloadFieldsFragment = { accessToken: string, refreshToken: string | null, tokenType: string, expiresIn: number, refreshTokenExpiresAt: string, user: { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string } };
 
 export type SessionFieldsFragment = { id: string, createdAt: string, lastUsedAt: string, expiresAt: string, userAgent: string | null, ip: string | null, current: boolean };
 
@@ -60,7 +60,7 @@ export type LoginMutationVariables = Exact<{
 }>;
 
 
-export type LoginMutation = { login: { accessToken: string, refreshToken: string, tokenType: string, expiresIn: number, refreshTokenExpiresAt: string, user: { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string } } };
+export type LoginMutation = { login: { accessToken: string, refreshToken: string | null, tokenType: string, expiresIn: number, refreshTokenExpiresAt: string, user: { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string } } };
 
 export type LogoutMutationVariables = Exact<{
   refreshToken: string;
@@ -92,7 +92,7 @@ export type ResetPasswordMutationVariables = Exact<{
 }>;
 
 
-export type ResetPasswordMutation = { resetPassword: { accessToken: string, refreshToken: string, tokenType: string, expiresIn: number, refreshTokenExpiresAt: string, user: { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string } } };
+export type ResetPasswordMutation = { resetPassword: { accessToken: string, refreshToken: string | null, tokenType: string, expiresIn: number, refreshTokenExpiresAt: string, user: { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string } } };
 
 export type RequestEmailVerificationMutationVariables = Exact<{ [key: string]: never; }>;
 
@@ -111,14 +111,14 @@ export type RefreshTokenMutationVariables = Exact<{
 }>;
 
 
-export type RefreshTokenMutation = { refreshToken: { accessToken: string, refreshToken: string, tokenType: string, expiresIn: number, refreshTokenExpiresAt: string, user: { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string } } };
+export type RefreshTokenMutation = { refreshToken: { accessToken: string, refreshToken: string | null, tokenType: string, expiresIn: number, refreshTokenExpiresAt: string, user: { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string } } };
 
 export type RegisterMutationVariables = Exact<{
   input: RegisterInput;
 }>;
 
 
-export type RegisterMutation = { register: { accessToken: string, refreshToken: string, tokenType: string, expiresIn: number, refreshTokenExpiresAt: string, user: { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string } } };
+export type RegisterMutation = { register: { accessToken: string, refreshToken: string | null, tokenType: string, expiresIn: number, refreshTokenExpiresAt: string, user: { id: string, email: string, emailVerified: boolean, name: string | null, roles: Array<Role>, createdAt: string } } };
 
 export type RevokeSessionMutationVariables = Exact<{
   id: string;

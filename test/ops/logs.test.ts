@@ -6,7 +6,7 @@ import {
   startApiProcess,
   type ApiProcess,
 } from '../helpers/apiProcess';
-import { GOOD_PASSWORD, LOGIN, LOGOUT, ME, REFRESH, registerUser } from '../helpers/operations';
+import { GOOD_PASSWORD, LOGIN, LOGOUT, ME, REFRESH, registerUser, bodyPayload} from '../helpers/operations';
 import { TEST_JWT_SECRET, uniqueDbName } from '../helpers/testServer';
 
 type LogLine = Record<string, unknown>;
@@ -28,7 +28,7 @@ describe('the log of a full register / login / refresh / logout run', () => {
     const login = await api.gql(LOGIN, {
       input: { email: user.user.email, password: GOOD_PASSWORD },
     });
-    const session = login.body.data!.login;
+    const session = bodyPayload(login.body.data!.login);
     secrets.push(session.accessToken, session.refreshToken);
     await api.gql(ME, undefined, { token: session.accessToken });
     await api.gql(ME, undefined, { token: `${session.accessToken}x` });
@@ -37,7 +37,7 @@ describe('the log of a full register / login / refresh / logout run', () => {
     });
     secrets.push(
       refreshed.body.data!.refreshToken.accessToken,
-      refreshed.body.data!.refreshToken.refreshToken,
+      refreshed.body.data!.refreshToken.refreshToken!,
     );
     await api.gql(REFRESH, { refreshToken: session.refreshToken }); // reuse
     await api.gql(LOGOUT, { refreshToken: user.refreshToken });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { firstError, LOGIN, ME, REFRESH, registerUser } from '../helpers/operations';
+import { bodyPayload, firstError, LOGIN, ME, REFRESH, registerUser } from '../helpers/operations';
 import { LOGOUT_ALL, refresh } from '../helpers/sessions';
 import {
   startTestServer,
@@ -156,7 +156,7 @@ describe('an API instance in a separate process sharing the database', () => {
         password: 'correct horse battery staple',
       },
     });
-    const session = login.body.data!.login;
+    const session = bodyPayload(login.body.data!.login);
     const rotated = await childGql(REFRESH, {
       refreshToken: session.refreshToken,
     });
@@ -164,7 +164,7 @@ describe('an API instance in a separate process sharing the database', () => {
 
     expectRefreshRefused(await refresh(local, session.refreshToken));
     expectRefreshRefused(
-      await childGql(REFRESH, { refreshToken: rotated.body.data!.refreshToken.refreshToken }),
+      await childGql(REFRESH, { refreshToken: rotated.body.data!.refreshToken.refreshToken! }),
     );
   });
 });

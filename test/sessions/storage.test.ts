@@ -16,6 +16,7 @@ import {
   registerUser,
   uniqueEmail,
   type AuthPayload,
+  bodyPayload,
 } from '../helpers/operations';
 import { LOGOUT_ALL, SESSIONS, sessionIdOf } from '../helpers/sessions';
 import { uniqueDbName } from '../helpers/testServer';
@@ -51,7 +52,7 @@ async function documentsOfSession(sessionId: string): Promise<number> {
 async function rotate(api: ApiProcess, token: string): Promise<AuthPayload> {
   const response = await api.gql(REFRESH, { refreshToken: token });
   if (!response.body.data) throw new Error(JSON.stringify(response.body.errors));
-  return response.body.data.refreshToken;
+  return bodyPayload(response.body.data.refreshToken);
 }
 
 describe('storage per session', () => {
@@ -117,7 +118,7 @@ describe('concurrency across two API processes', () => {
     );
     const sessions = logins.map((response) => {
       if (!response.body.data) throw new Error(JSON.stringify(response.body.errors));
-      return response.body.data.login;
+      return bodyPayload(response.body.data.login);
     });
     const listed = await west.gql(SESSIONS, {}, { token: sessions[0]!.accessToken });
     // A listing shows only sessions that were really started.
