@@ -15,5 +15,7 @@ export function corsOriginMatcher(origins: readonly string[]): Array<string | Re
 export function isListedOrigin(origin: string, origins: readonly string[]): boolean {
   const matcher = corsOriginMatcher(origins);
   if (!matcher) return false;
-  return matcher.some((entry) => (typeof entry === 'string' ? entry === origin : entry.test(origin)));
+  return matcher.some((entry) =>
+    typeof entry === 'string' ? entry === origin : entry.test(origin),
+  );
 }

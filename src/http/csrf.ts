@@ -38,7 +38,11 @@ export function verifiedCsrfToken(
   allowedOrigins: readonly string[],
 ): string | null {
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== ownOrigin(request) && !isListedOrigin(origin, allowedOrigins))
+  if (
+    origin !== undefined &&
+    origin !== ownOrigin(request) &&
+    !isListedOrigin(origin, allowedOrigins)
+  )
     return null;
   const cookie = requestCookie(request, CSRF_COOKIE);
   const header = request.headers[CSRF_HEADER];

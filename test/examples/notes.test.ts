@@ -7,7 +7,13 @@ import {
   NoteDocument,
 } from '../../examples/notes/generated/operations';
 import { notesModule } from '../../examples/notes/notes';
-import { GOOD_PASSWORD, LOGIN, registerUser, type AuthPayload, bodyPayload} from '../helpers/operations';
+import {
+  GOOD_PASSWORD,
+  LOGIN,
+  registerUser,
+  type AuthPayload,
+  bodyPayload,
+} from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 
 // The example module loaded into the real API, over HTTP and the real database of users, with a

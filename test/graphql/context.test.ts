@@ -1,5 +1,12 @@
 import { sessionIdOf } from '../helpers/sessions';
-import { LOGIN, ME, REFRESH, registerUser, type AuthPayload, bodyPayload} from '../helpers/operations';
+import {
+  LOGIN,
+  ME,
+  REFRESH,
+  registerUser,
+  type AuthPayload,
+  bodyPayload,
+} from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 import {
   accessTokenClaims,

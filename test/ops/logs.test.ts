@@ -6,7 +6,15 @@ import {
   startApiProcess,
   type ApiProcess,
 } from '../helpers/apiProcess';
-import { GOOD_PASSWORD, LOGIN, LOGOUT, ME, REFRESH, registerUser, bodyPayload} from '../helpers/operations';
+import {
+  GOOD_PASSWORD,
+  LOGIN,
+  LOGOUT,
+  ME,
+  REFRESH,
+  registerUser,
+  bodyPayload,
+} from '../helpers/operations';
 import { TEST_JWT_SECRET, uniqueDbName } from '../helpers/testServer';
 
 type LogLine = Record<string, unknown>;
@@ -20,7 +28,12 @@ describe('the log of a full register / login / refresh / logout run', () => {
   beforeAll(async () => {
     // trace: the most the server can ever write.
     api = await startApiProcess({
-      env: { LOG_LEVEL: 'trace', MONGODB_URI: databaseUri(uniqueDbName()) },
+      // Strict reuse detection, so that the replay below is reported.
+      env: {
+        LOG_LEVEL: 'trace',
+        MONGODB_URI: databaseUri(uniqueDbName()),
+        REFRESH_REUSE_GRACE: '0',
+      },
     });
     const user = await registerUser(api);
     secrets.push(user.accessToken, user.refreshToken);

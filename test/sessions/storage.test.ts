@@ -29,7 +29,13 @@ let database: Database;
 
 beforeAll(async () => {
   // Throttles off: the sign-ins below are one account's, concurrently, on purpose.
-  const env = { MONGODB_URI: databaseUri(dbName), AUTH_IP_LIMIT: '0', LOGIN_MAX_FAILURES: '100' };
+  // Strict reuse detection: the grace window across processes is in test/cookies/.
+  const env = {
+    MONGODB_URI: databaseUri(dbName),
+    AUTH_IP_LIMIT: '0',
+    LOGIN_MAX_FAILURES: '100',
+    REFRESH_REUSE_GRACE: '0',
+  };
   [east, west] = await Promise.all([startApiProcess({ env }), startApiProcess({ env })]);
   database = await connectDatabase(process.env.MONGODB_URI!, { dbName });
 }, 60_000);

@@ -5,7 +5,14 @@ import {
   startApiProcess,
   type ApiProcess,
 } from '../helpers/apiProcess';
-import { GOOD_PASSWORD, LOGIN, ME, registerUser, type AuthPayload, bodyPayload} from '../helpers/operations';
+import {
+  GOOD_PASSWORD,
+  LOGIN,
+  ME,
+  registerUser,
+  type AuthPayload,
+  bodyPayload,
+} from '../helpers/operations';
 import {
   hasRedisServer,
   REDIS_SERVER,

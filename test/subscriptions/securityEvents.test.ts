@@ -67,7 +67,10 @@ async function expectRevokedSoon(socket: TestSocket, since: number): Promise<voi
 }
 
 beforeAll(async () => {
-  api = await startApiProcess({ env: { MONGODB_URI: databaseUri(uniqueDbName()) } });
+  // Strict reuse detection, so that a replay revokes at once.
+  api = await startApiProcess({
+    env: { MONGODB_URI: databaseUri(uniqueDbName()), REFRESH_REUSE_GRACE: '0' },
+  });
 });
 
 afterEach(async () => {
