@@ -1,4 +1,3 @@
-import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Config, LogLevel } from './config';
@@ -138,8 +137,6 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   registerRequestLogging(app);
   registerForwardedForWarning(app, config.trustProxy);
   await registerCors(app, config.corsOrigins, { credentials: config.refreshTokenCookie });
-  // Only cookie mode reads cookies (docs/sessions.md, "Cookie mode").
-  if (config.refreshTokenCookie) await app.register(fastifyCookie);
   registerProbes(app, database, events);
   registerJwks(app, config.jwt);
   await registerGraphQLRoute(app, apollo, services, {

@@ -14,12 +14,31 @@ export const CSRF_HEADER = 'x-csrf-token';
 // HttpOnly keeps the refresh token away from script (and so from XSS); SameSite=Strict keeps it
 // off every cross-site request. Chromium and Firefox count http://localhost as secure, so
 // `Secure` does not stop local development (docs/frontend.md, "Cookie mode").
-const ATTRIBUTES = { path: '/', secure: true, sameSite: 'strict' } as const;
+const ATTRIBUTES = 'Path=/; Secure; SameSite=Strict';
 
-/** The cookies of a request, as @fastify/cookie parsed them. */
+// Two cookies whose values are all token characters need no general cookie library; and
+// @fastify/cookie loads its parser through a dynamic ESM import that CommonJS runtimes such as
+// the test runner's cannot follow.
+
+/** A cookie the request carries, or undefined; the first one wins if a name repeats. */
 export function requestCookie(request: FastifyRequest, name: string): string | undefined {
-  const value = request.cookies[name];
-  return value === undefined || value === '' ? undefined : value;
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const separator = part.indexOf('=');
+    if (separator > 0 && part.slice(0, separator).trim() === name) {
+      const value = part.slice(separator + 1).trim();
+      return value === '' ? undefined : value;
+    }
+  }
+  return undefined;
+}
+
+function appendSetCookie(reply: FastifyReply, lines: readonly string[]): void {
+  const existing = reply.getHeader('set-cookie');
+  const previous =
+    existing === undefined ? [] : Array.isArray(existing) ? existing : [`${existing}`];
+  void reply.header('set-cookie', [...previous, ...lines]);
 }
 
 /**
@@ -33,12 +52,17 @@ export function setRefreshCookies(
   expiresAt: Date,
 ): void {
   const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
-  void reply.setCookie(REFRESH_COOKIE, refreshToken, { ...ATTRIBUTES, httpOnly: true, maxAge });
-  void reply.setCookie(CSRF_COOKIE, csrfToken, { ...ATTRIBUTES, httpOnly: false, maxAge });
+  appendSetCookie(reply, [
+    `${REFRESH_COOKIE}=${refreshToken}; Max-Age=${maxAge}; ${ATTRIBUTES}; HttpOnly`,
+    `${CSRF_COOKIE}=${csrfToken}; Max-Age=${maxAge}; ${ATTRIBUTES}`,
+  ]);
 }
 
 /** Tells the browser to forget both cookies (the session they held ended). */
 export function clearRefreshCookies(reply: FastifyReply): void {
-  void reply.clearCookie(REFRESH_COOKIE, { ...ATTRIBUTES, httpOnly: true });
-  void reply.clearCookie(CSRF_COOKIE, { ...ATTRIBUTES, httpOnly: false });
+  const gone = 'Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT';
+  appendSetCookie(reply, [
+    `${REFRESH_COOKIE}=; ${gone}; ${ATTRIBUTES}; HttpOnly`,
+    `${CSRF_COOKIE}=; ${gone}; ${ATTRIBUTES}`,
+  ]);
 }
