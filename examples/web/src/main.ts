@@ -10,8 +10,15 @@ import {
   type UserFieldsFragment,
 } from '../../../client/generated/graphql';
 
-// Same origin: Vite's dev server (and the preview server) proxy /graphql to the API.
-const auth = createAuthClient({ url: '/graphql' });
+// Same origin: Vite's dev server (and the preview server) proxy /graphql to the API. With
+// `?refreshTokenIn=cookie` the page runs in cookie mode, for an API started with
+// REFRESH_TOKEN_COOKIE=true: the browser keeps the refresh token in an HttpOnly cookie and the page
+// stores nothing (docs/frontend.md, "Cookie mode").
+const refreshTokenIn =
+  new URLSearchParams(window.location.search).get('refreshTokenIn') === 'cookie'
+    ? 'cookie'
+    : 'body';
+const auth = createAuthClient({ url: '/graphql', refreshTokenIn });
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
