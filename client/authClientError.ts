@@ -22,6 +22,7 @@ export type AuthErrorReason =
   | 'INSUFFICIENT_SCOPE'
   | 'POLICY_DENIED'
   | 'EMAIL_NOT_VERIFIED'
+  | 'CSRF_CHECK_FAILED'
   | 'EMAIL_TAKEN'
   | 'INVALID_EMAIL'
   | 'WEAK_PASSWORD'
