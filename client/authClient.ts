@@ -302,19 +302,22 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     async logout() {
       if (refreshing) await refreshing.catch(() => undefined);
       const refreshToken = storage.get();
-      // In cookie mode the CSRF header is read before forget() drops its cookie.
-      const headers = cookies?.headers() ?? {};
+      if (inCookie && refreshToken !== null) {
+        // The request needs the CSRF cookie that forget() drops, so it goes first; the server
+        // clears both cookies in its answer.
+        access = null;
+        try {
+          return (await send(LogoutDocument, {})).logout;
+        } catch {
+          return false;
+        } finally {
+          forget();
+        }
+      }
       forget();
       if (refreshToken === null) return false;
       try {
-        const data = await postGraphQL(
-          fetchFn,
-          url,
-          LogoutDocument,
-          inCookie ? {} : { refreshToken },
-          undefined,
-          cookies && { headers: () => headers },
-        );
+        const data = await postGraphQL(fetchFn, url, LogoutDocument, { refreshToken });
         return data.logout;
       } catch {
         return false;
