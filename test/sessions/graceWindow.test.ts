@@ -1,4 +1,4 @@
-import { firstError, ME, REFRESH, registerUser, type AuthPayload } from '../helpers/operations';
+import { firstError, ME, registerUser, type AuthPayload } from '../helpers/operations';
 import { refresh, sessionIdOf } from '../helpers/sessions';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 
