@@ -127,6 +127,19 @@ describe('cookie mode: handing out the refresh token', () => {
     expect(setCookie(response.headers, REFRESH_COOKIE)?.attributes.httponly).toBe(true);
   });
 
+  it('survives a lost response: the retry with the old cookie gets the same successor', async () => {
+    const { jar } = await signUp();
+    // The answer, and so its Set-Cookie, never reaches the browser.
+    const lost = await refreshWith(jar, { keep: true });
+    expect(lost.body.errors).toBeUndefined();
+    const lostCookie = setCookie(lost.headers, REFRESH_COOKIE)!.value;
+    const retried = await refreshWith(jar);
+    expect(retried.body.errors).toBeUndefined();
+    expect(jar.get(REFRESH_COOKIE)).toBe(lostCookie);
+    expect((await refreshWith(jar)).body.errors).toBeUndefined();
+    expect(jar.get(REFRESH_COOKIE)).toMatch(/\.2\./);
+  });
+
   it('still takes a refresh token as the argument, and answers with cookies', async () => {
     const { jar } = await signUp();
     const token = jar.get(REFRESH_COOKIE)!;
