@@ -127,9 +127,6 @@ export interface Config {
   readonly subscriptions: SubscriptionsConfig;
 }
 
-// Every second of grace is a second in which a stolen, already exchanged token still works.
-const MAX_REFRESH_REUSE_GRACE = 300;
-
 /** Settings of the standalone embedded database (`npm run db`). */
 export interface DbServerConfig {
   /** DB_PORT, default 27017. */
@@ -138,6 +135,9 @@ export interface DbServerConfig {
   readonly dataDir: string;
   readonly engine: EmbeddedDbEngine;
 }
+
+// Every second of grace is a second in which a stolen, already exchanged token still works.
+const MAX_REFRESH_REUSE_GRACE = 300;
 
 /**
  * Reads and validates the environment once. Throws one {@link ConfigError} naming every bad
