@@ -34,7 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([east?.stop(), west?.stop()]);
-  killApiProcesses();
+  await killApiProcesses();
 });
 
 async function signUp(): Promise<CookieJar> {
