@@ -23,6 +23,7 @@ export type AuthErrorReason =
   | 'POLICY_DENIED'
   | 'EMAIL_NOT_VERIFIED'
   | 'LAST_ADMIN'
+  | 'CSRF_CHECK_FAILED'
   | 'EMAIL_TAKEN'
   | 'INVALID_EMAIL'
   | 'WEAK_PASSWORD'

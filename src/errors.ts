@@ -31,7 +31,8 @@ export type ForbiddenReason =
   | 'INSUFFICIENT_SCOPE'
   | 'POLICY_DENIED'
   | 'EMAIL_NOT_VERIFIED'
-  | 'LAST_ADMIN';
+  | 'LAST_ADMIN'
+  | 'CSRF_CHECK_FAILED';
 
 /** Why an input was refused. */
 export type UserInputReason =
@@ -65,6 +66,9 @@ const FORBIDDEN_MESSAGES: Readonly<Record<ForbiddenReason, string>> = {
   INSUFFICIENT_SCOPE: 'Your access token does not carry the scope this needs.',
   POLICY_DENIED: 'You do not have permission to do this.',
   LAST_ADMIN: 'This would leave no administrator. Make another user ADMIN first.',
+  // A request that relies on the refresh cookie came from a page that may not use it
+  // (docs/sessions.md, "Cookie mode").
+  CSRF_CHECK_FAILED: 'This request was refused: it did not pass the cross-site request check.',
 };
 
 /**

@@ -136,10 +136,13 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   });
   registerRequestLogging(app);
   registerForwardedForWarning(app, config.trustProxy);
-  await registerCors(app, config.corsOrigins);
+  await registerCors(app, config.corsOrigins, { credentials: config.refreshTokenCookie });
   registerProbes(app, database, events);
   registerJwks(app, config.jwt);
-  await registerGraphQLRoute(app, apollo, services);
+  await registerGraphQLRoute(app, apollo, services, {
+    refreshTokenCookie: config.refreshTokenCookie,
+    corsOrigins: config.corsOrigins,
+  });
 
   return {
     app,

@@ -9,6 +9,7 @@ import {
   readBool,
   readChoice,
   readDuration,
+  readDurationOrOff,
   readInt,
   readText,
   type Env,
@@ -84,6 +85,17 @@ export interface Config {
   readonly refreshTokenTtl: number;
   /** SESSION_MAX_AGE, default 90d: absolute lifetime of a session (refresh-token family), in seconds. */
   readonly sessionMaxAge: number;
+  /**
+   * REFRESH_TOKEN_COOKIE, default false: hand refresh tokens to browsers as an HttpOnly cookie
+   * instead of in the response body (docs/sessions.md, "Cookie mode"). API clients use the body.
+   */
+  readonly refreshTokenCookie: boolean;
+  /**
+   * REFRESH_REUSE_GRACE, default 10s (at most 5m), in seconds; 0 turns it off: how long the refresh
+   * token just exchanged still yields the same successor instead of counting as reuse
+   * (docs/sessions.md, "Grace window").
+   */
+  readonly refreshReuseGrace: number;
   /** BCRYPT_COST, default 12 (at least 10 in production; tests may lower it to 4). */
   readonly bcryptCost: number;
   /** INTROSPECTION, default on outside production and off in production. */
@@ -124,6 +136,9 @@ export interface DbServerConfig {
   readonly engine: EmbeddedDbEngine;
 }
 
+// Every second of grace is a second in which a stolen, already exchanged token still works.
+const MAX_REFRESH_REUSE_GRACE = 300;
+
 /**
  * Reads and validates the environment once. Throws one {@link ConfigError} naming every bad
  * variable; the returned object is deeply frozen.
@@ -144,6 +159,10 @@ function readConfig(env: Env): Config {
   }
   const refreshTokenTtl = readDuration(env, 'REFRESH_TOKEN_TTL', '30d');
   const sessionMaxAge = readDuration(env, 'SESSION_MAX_AGE', '90d');
+  const refreshReuseGrace = readDurationOrOff(env, 'REFRESH_REUSE_GRACE', '10s');
+  if (refreshReuseGrace > MAX_REFRESH_REUSE_GRACE) {
+    invalid('REFRESH_REUSE_GRACE', 'must be at most 5m (a stolen token is honoured that long)', 0);
+  }
   const bcryptCost = readInt(env, 'BCRYPT_COST', 12, 4, 31);
   if (isProduction && bcryptCost < 10) {
     invalid('BCRYPT_COST', 'must be at least 10 in production', bcryptCost);
@@ -158,6 +177,8 @@ function readConfig(env: Env): Config {
     jwt: readJwtConfig(env, isProduction),
     refreshTokenTtl,
     sessionMaxAge,
+    refreshTokenCookie: readBool(env, 'REFRESH_TOKEN_COOKIE', false),
+    refreshReuseGrace,
     bcryptCost,
     introspection: readBool(env, 'INTROSPECTION', !isProduction),
     sandbox: readBool(env, 'SANDBOX', !isProduction),

@@ -3,6 +3,7 @@ import {
   UsersDocument as USERS,
 } from '../../client/generated/graphql';
 import {
+  bodyPayload,
   firstError,
   GOOD_PASSWORD,
   LOGIN,
@@ -23,7 +24,7 @@ async function registerAdmin(api: TestServer): Promise<AuthPayload> {
   const response = await api.gql(LOGIN, {
     input: { email: registered.user.email, password: GOOD_PASSWORD },
   });
-  return response.body.data!.login;
+  return bodyPayload(response.body.data!.login);
 }
 
 async function storedRoles(api: TestServer, userId: string): Promise<string[]> {

@@ -82,7 +82,7 @@ describe('requestPasswordReset → mail → resetPassword', () => {
 
     const me = await api.gql(ME, {}, { token: payload.accessToken });
     expect(me.body.data?.me).toMatchObject({ id: user.user.id, emailVerified: true });
-    expect((await refresh(api, payload.refreshToken)).body.errors).toBeUndefined();
+    expect((await refresh(api, payload.refreshToken!)).body.errors).toBeUndefined();
     expect((await loginAgain(api, email, { password: NEW_PASSWORD })).user.id).toBe(user.user.id);
     expectError(await api.gql(LOGIN, { input: { email, password: GOOD_PASSWORD } }), {
       code: 'UNAUTHENTICATED',

@@ -5,7 +5,14 @@ import {
   startApiProcess,
   type ApiProcess,
 } from '../helpers/apiProcess';
-import { GOOD_PASSWORD, LOGIN, ME, registerUser, type AuthPayload } from '../helpers/operations';
+import {
+  GOOD_PASSWORD,
+  LOGIN,
+  ME,
+  registerUser,
+  type AuthPayload,
+  bodyPayload,
+} from '../helpers/operations';
 import {
   hasRedisServer,
   REDIS_SERVER,
@@ -24,7 +31,7 @@ const sockets: TestSocket[] = [];
 async function login(api: ApiProcess, email: string): Promise<AuthPayload> {
   const response = await api.gql(LOGIN, { input: { email, password: GOOD_PASSWORD } });
   if (!response.body.data) throw new Error(JSON.stringify(response.body.errors));
-  return response.body.data.login;
+  return bodyPayload(response.body.data.login);
 }
 
 async function subscribed(
