@@ -15,7 +15,8 @@ import {
   type RegisterInput,
   type UserFieldsFragment,
 } from './generated/graphql';
-import { postGraphQL, type FetchLike } from './postGraphQL';
+import { cookieTokenStorage, csrfHeaders } from './cookieSession';
+import { postGraphQL, type CookieCredentials, type FetchLike } from './postGraphQL';
 import { defaultRefreshLock, type RefreshLock } from './refreshLock';
 import { createSubscriber, webSocketUrlFor, type SubscriptionHandlers } from './subscriptions';
 import { defaultTokenStorage, type TokenStorage } from './tokenStorage';
@@ -25,7 +26,17 @@ export type { SubscriptionHandlers } from './subscriptions';
 export interface AuthClientOptions {
   /** The GraphQL endpoint. Default `/graphql`: the page's own origin (see the README on CORS). */
   readonly url?: string;
-  /** Where the refresh token is kept. Default: `localStorage` in a browser, memory elsewhere. */
+  /**
+   * Where the refresh token travels: `body` (default), in arguments and responses, kept in
+   * `storage`; or `cookie`, for an API with REFRESH_TOKEN_COOKIE on: the browser holds it in an
+   * HttpOnly cookie, requests go with `credentials: 'include'` and the `X-CSRF-Token` header, and
+   * nothing is stored (docs/frontend.md, "Cookie mode").
+   */
+  readonly refreshTokenIn?: 'body' | 'cookie';
+  /**
+   * Where the refresh token is kept in body mode. Default: `localStorage` in a browser, memory
+   * elsewhere. Not used in cookie mode.
+   */
   readonly storage?: TokenStorage;
   /** Default: the global `fetch`. */
   readonly fetch?: FetchLike;
@@ -130,7 +141,9 @@ function isRejectedAccessToken(error: unknown): boolean {
  */
 export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
   const url = options.url ?? '/graphql';
-  const storage = options.storage ?? defaultTokenStorage();
+  const inCookie = options.refreshTokenIn === 'cookie';
+  const storage = inCookie ? cookieTokenStorage() : (options.storage ?? defaultTokenStorage());
+  const cookies: CookieCredentials | undefined = inCookie ? { headers: csrfHeaders } : undefined;
   const fetchFn: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const lock = options.lock ?? defaultRefreshLock();
   const refreshAheadMs =
@@ -147,9 +160,26 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     for (const listener of [...listeners]) listener(value);
   }
 
-  // The new refresh token replaces the old one at once: the old one is dead from now on.
+  function send<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables: TVariables | undefined,
+    accessToken?: string,
+  ): Promise<TResult> {
+    return postGraphQL(fetchFn, url, document, variables, accessToken, cookies);
+  }
+
+  // The new refresh token replaces the old one at once: the old one is dead from now on. In
+  // cookie mode the browser has replaced it already.
   function accept(payload: AuthPayloadFieldsFragment): UserFieldsFragment {
-    storage.set(payload.refreshToken);
+    if (!inCookie) {
+      if (payload.refreshToken === null) {
+        throw new AuthClientError(
+          "The API keeps refresh tokens in a cookie: create the client with refreshTokenIn: 'cookie'",
+          { code: 'BAD_RESPONSE' },
+        );
+      }
+      storage.set(payload.refreshToken);
+    }
     const lifetimeMs = payload.expiresIn * 1000;
     // Half the lifetime at least, so a lead longer than the token lives cannot refresh every call.
     const refreshAt =
@@ -179,7 +209,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       });
     }
     try {
-      const data = await postGraphQL(fetchFn, url, RefreshTokenDocument, { refreshToken });
+      const data = await send(RefreshTokenDocument, inCookie ? {} : { refreshToken });
       accept(data.refreshToken);
     } catch (error) {
       if (error instanceof AuthClientError && error.reason === 'INVALID_REFRESH_TOKEN') {
@@ -213,13 +243,13 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     if (shouldRefreshFirst()) await refresh();
     const sent = access?.token;
     try {
-      return await postGraphQL(fetchFn, url, document, variables, sent);
+      return await send(document, variables, sent);
     } catch (error) {
       if (sent === undefined || !isRejectedAccessToken(error)) throw error;
       // Refresh only if nobody replaced the rejected token yet; otherwise just use the new one.
       if (access === null || access.token === sent) await refresh();
       // The token was refused before the operation ran, so sending it again is safe; once only.
-      return postGraphQL(fetchFn, url, document, variables, access?.token);
+      return send(document, variables, access?.token);
     }
   }
 
@@ -241,20 +271,20 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 
   return {
     async register(input) {
-      const data = await postGraphQL(fetchFn, url, RegisterDocument, { input });
+      const data = await send(RegisterDocument, { input });
       return accept(data.register);
     },
     async login(input) {
-      const data = await postGraphQL(fetchFn, url, LoginDocument, { input });
+      const data = await send(LoginDocument, { input });
       return accept(data.login);
     },
     request: (document, ...[variables]) => request(document, variables),
     async requestPasswordReset(email) {
-      const data = await postGraphQL(fetchFn, url, RequestPasswordResetDocument, { email });
+      const data = await send(RequestPasswordResetDocument, { email });
       return data.requestPasswordReset;
     },
     async resetPassword(token, newPassword) {
-      const data = await postGraphQL(fetchFn, url, ResetPasswordDocument, { token, newPassword });
+      const data = await send(ResetPasswordDocument, { token, newPassword });
       return accept(data.resetPassword);
     },
     async requestEmailVerification() {
@@ -262,7 +292,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       return data.requestEmailVerification;
     },
     async verifyEmail(token) {
-      const data = await postGraphQL(fetchFn, url, VerifyEmailDocument, { token });
+      const data = await send(VerifyEmailDocument, { token });
       return data.verifyEmail;
     },
     async changePassword(currentPassword, newPassword) {
@@ -272,6 +302,18 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     async logout() {
       if (refreshing) await refreshing.catch(() => undefined);
       const refreshToken = storage.get();
+      if (inCookie && refreshToken !== null) {
+        // The request needs the CSRF cookie that forget() drops, so it goes first; the server
+        // clears both cookies in its answer.
+        access = null;
+        try {
+          return (await send(LogoutDocument, {})).logout;
+        } catch {
+          return false;
+        } finally {
+          forget();
+        }
+      }
       forget();
       if (refreshToken === null) return false;
       try {

@@ -22,6 +22,8 @@ export type AuthErrorReason =
   | 'INSUFFICIENT_SCOPE'
   | 'POLICY_DENIED'
   | 'EMAIL_NOT_VERIFIED'
+  | 'LAST_ADMIN'
+  | 'CSRF_CHECK_FAILED'
   | 'EMAIL_TAKEN'
   | 'INVALID_EMAIL'
   | 'WEAK_PASSWORD'

@@ -5,6 +5,12 @@ import { AuthClientError, type GraphQLErrorEntry } from './authClientError';
 /** The subset of `fetch` the client needs; any WHATWG-compatible implementation fits. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
+/** How a request carries the refresh token: not at all (bodies), or in the API's cookies. */
+export interface CookieCredentials {
+  /** Headers to add, such as the CSRF token (docs/frontend.md, "Cookie mode"). */
+  readonly headers: () => Record<string, string>;
+}
+
 interface PrintedDocument {
   readonly query: string;
   readonly operationName: string | undefined;
@@ -35,11 +41,13 @@ export async function postGraphQL<TResult, TVariables>(
   document: TypedDocumentNode<TResult, TVariables>,
   variables: TVariables | undefined,
   accessToken?: string,
+  cookies?: CookieCredentials,
 ): Promise<TResult> {
   const { query, operationName } = printDocument(document);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/graphql-response+json, application/json',
+    ...cookies?.headers(),
   };
   if (accessToken !== undefined) headers.authorization = `Bearer ${accessToken}`;
 
@@ -48,8 +56,10 @@ export async function postGraphQL<TResult, TVariables>(
     response = await fetchFn(url, {
       method: 'POST',
       headers,
-      // Tokens travel in the header only: no cookies, so no ambient credentials to forge.
-      credentials: 'omit',
+      // In body mode tokens travel in the header only: no cookies, so no ambient credentials to
+      // forge. In cookie mode the browser must send the refresh cookie, and store new ones, also
+      // across origins; the CSRF header goes with it.
+      credentials: cookies ? 'include' : 'omit',
       body: JSON.stringify({ query, variables, operationName }),
     });
   } catch (cause) {

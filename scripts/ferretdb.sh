@@ -12,8 +12,10 @@
 set -euo pipefail
 
 VERSION=v1.24.2
+# The build carries one patch (below); the suffix keeps binaries built without it out of use.
+FLAVOUR=id-index
 CACHE_ROOT="${GRAPHQL_JWT_AUTH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/graphql-jwt-auth}"
-OUT_DIR="$CACHE_ROOT/ferretdb-$VERSION"
+OUT_DIR="$CACHE_ROOT/ferretdb-$VERSION-$FLAVOUR"
 OUT="$OUT_DIR/ferretdb"
 LOG="$OUT_DIR/build.log"
 STEP="FerretDB ${VERSION#v} (first run on this machine, about two minutes)"
@@ -62,6 +64,15 @@ export GOFLAGS=-mod=mod CGO_ENABLED=0
   cp -r "$(go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)" ./ferretdb-src
   chmod -R u+w ./ferretdb-src
   echo "$VERSION" >./ferretdb-src/build/version/version.txt
+  # FerretDB 1.24's SQLite backend indexes `_id` as `_ferretdb_sjson->"_id"` but looks documents up
+  # by `_ferretdb_sjson->'$._id'`. SQLite uses an expression index only for the same expression,
+  # so every find, update and delete by `_id` scanned the whole table (EXPLAIN QUERY PLAN: SCAN)
+  # and grew with the collection. The lookups are written like the index here, which makes them
+  # index searches; both expressions give the same value, and existing databases keep working.
+  # docs/data-model.md, "The embedded database".
+  metadata=./ferretdb-src/internal/backends/sqlite/metadata/metadata.go
+  sed -i "s|IDColumn = DefaultColumn + \"->'\\\$\\._id'\"|IDColumn = DefaultColumn + \"->\\\\\"_id\\\\\"\"|" "$metadata"
+  grep -F 'IDColumn = DefaultColumn + "->\"_id\""' "$metadata"
   go mod edit -replace github.com/FerretDB/FerretDB=./ferretdb-src
   go build -trimpath -o "$OUT.tmp" github.com/FerretDB/FerretDB/cmd/ferretdb ||
     go build -trimpath -ldflags=-checklinkname=0 -o "$OUT.tmp" github.com/FerretDB/FerretDB/cmd/ferretdb

@@ -30,7 +30,9 @@ export type ForbiddenReason =
   | 'FRESH_TOKEN_REQUIRED'
   | 'INSUFFICIENT_SCOPE'
   | 'POLICY_DENIED'
-  | 'EMAIL_NOT_VERIFIED';
+  | 'EMAIL_NOT_VERIFIED'
+  | 'LAST_ADMIN'
+  | 'CSRF_CHECK_FAILED';
 
 /** Why an input was refused. */
 export type UserInputReason =
@@ -63,6 +65,10 @@ const FORBIDDEN_MESSAGES: Readonly<Record<ForbiddenReason, string>> = {
   EMAIL_NOT_VERIFIED: 'Please verify your email address first: follow the link we sent you.',
   INSUFFICIENT_SCOPE: 'Your access token does not carry the scope this needs.',
   POLICY_DENIED: 'You do not have permission to do this.',
+  LAST_ADMIN: 'This would leave no administrator. Make another user ADMIN first.',
+  // A request that relies on the refresh cookie came from a page that may not use it
+  // (docs/sessions.md, "Cookie mode").
+  CSRF_CHECK_FAILED: 'This request was refused: it did not pass the cross-site request check.',
 };
 
 /**

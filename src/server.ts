@@ -150,10 +150,13 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   registerRequestLogging(app);
   registerRequestMetrics(app, metrics);
   registerForwardedForWarning(app, config.trustProxy);
-  await registerCors(app, config.corsOrigins);
+  await registerCors(app, config.corsOrigins, { credentials: config.refreshTokenCookie });
   registerProbes(app, database, events);
   registerJwks(app, config.jwt);
-  await registerGraphQLRoute(app, apollo, services);
+  await registerGraphQLRoute(app, apollo, services, {
+    refreshTokenCookie: config.refreshTokenCookie,
+    corsOrigins: config.corsOrigins,
+  });
 
   // Its own listener, never a route of the API: see docs/operations.md, "Metrics".
   let metricsServer: MetricsServer | undefined;

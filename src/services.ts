@@ -86,11 +86,16 @@ export function createServices(
   const accessTokens = createAccessTokens(config.jwt);
   const passwords = createPasswordHasher(config.bcryptCost);
   const refreshTokens = createRefreshTokenStore({ config, models, audit });
-  const users = createUserService(models, audit, config.jwt.roleScopes);
+  const users = createUserService({
+    models,
+    refreshTokens,
+    audit,
+    roleScopes: config.jwt.roleScopes,
+  });
   const limiter = metrics
     ? observedLimiter(createRateLimiter(models), metrics)
     : createRateLimiter(models);
-  const throttle = createAuthThrottle(config.rateLimit, config.registrationLimits, limiter);
+  const throttle = createAuthThrottle(config.rateLimit, limiter, config.registrationLimits);
   const mail = createMailQueue({
     transport: createMailTransport(config.mail, logger),
     logger,

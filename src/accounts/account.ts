@@ -1,4 +1,5 @@
 import type { Models } from '../db/database';
+import type { UserDocument } from '../db/models/User';
 import { AuthenticationError } from '../errors';
 import { issueAuthResult, type AuthResult } from './authentication';
 import { createEmailDirectory } from './emailDirectory';
@@ -46,12 +47,21 @@ export interface AccountServiceDeps {
 export function createAccountService(deps: AccountServiceDeps): AccountService {
   const { models, users, passwords, accessTokens, refreshTokens, audit, throttle } = deps;
 
-  // A stolen access token must not become a way around login throttling to guess the password.
-  async function checkPassword(email: string, password: string, hash: string, client: ClientInfo) {
-    await throttle.countLoginAttempt(email, client);
-    if (!(await passwords.verify(password, hash)))
+  // A stolen access token must not become a way around login throttling to guess the password,
+  // nor a quiet one: a wrong password is audited as login's is, with the operation that asked
+  // (docs/operations.md, "Audit events").
+  async function checkPassword(
+    user: UserDocument,
+    password: string,
+    client: ClientInfo,
+    operation: 'changePassword' | 'deleteAccount',
+  ) {
+    await throttle.countLoginAttempt(user.email, client);
+    if (!(await passwords.verify(password, user.passwordHash))) {
+      audit('login_failed', { userId: user.id, operation, ip: client.ip });
       throw new AuthenticationError('INVALID_CREDENTIALS');
-    await throttle.loginSucceeded(email);
+    }
+    await throttle.loginSucceeded(user.email);
   }
   const { User } = models;
   const emails = createEmailDirectory(models);
@@ -60,7 +70,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     async changePassword(caller, { currentPassword, newPassword }, client) {
       const user = await users.current(caller);
       assertPasswordPolicy(newPassword, 'newPassword', deps.passwordMinLength);
-      await checkPassword(user.email, currentPassword, user.passwordHash, client);
+      await checkPassword(user, currentPassword, client, 'changePassword');
       const passwordHash = await passwords.hash(newPassword);
       // Conditional on the hash just checked, so that on MongoDB of two concurrent changes only one
       // applies (FerretDB evaluates the condition, but not atomically with the write). A rare
@@ -72,7 +82,11 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       if (modifiedCount !== 1) throw new AuthenticationError('INVALID_CREDENTIALS');
       user.passwordHash = passwordHash;
 
-      const sessions = await refreshTokens.revokeAllSessions(user, 'password-changed');
+      // The list as it is now, not as it was read before the password check: a login that checked
+      // the old password meanwhile has listed its session, and must end with the others (its own
+      // re-check covers a session listed after this read; docs/sessions.md, "Sessions").
+      const listed = (await User.findById(user._id, { sessions: 1 })) ?? user;
+      const sessions = await refreshTokens.revokeAllSessions(listed, 'password-changed');
       user.sessions.clear();
       audit('password_changed', {
         userId: user.id,
@@ -91,7 +105,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
 
     async deleteAccount(caller, password, client) {
       const user = await users.current(caller);
-      await checkPassword(user.email, password, user.passwordHash, client);
+      await checkPassword(user, password, client, 'deleteAccount');
       // The user first: a refresh racing with us then finds no account and gives up. The address
       // afterwards, so nobody can register it while the account still exists.
       await User.deleteOne({ _id: user._id });

@@ -83,6 +83,7 @@ export function issueAuthResult(
     roles: user.roles,
     sessionId: session.sessionId,
     fresh,
+    sessionExpiresAt: session.sessionExpiresAt,
   });
   return {
     accessToken: access.token,
@@ -101,6 +102,46 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
   const emails = createEmailDirectory(models);
   const payload = (user: UserDocument, session: IssuedRefreshToken, fresh: boolean) =>
     issueAuthResult(accessTokens, user, session, fresh);
+
+  /**
+   * Re-reads the user once the login's session exists, as `refreshToken` re-reads the user after
+   * rotating (docs/sessions.md, "Sessions"). A password change or account deletion that ran
+   * between the password check and the session's creation has ended the user's other sessions
+   * without seeing this one; from here on, such a change sees the session and ends it itself.
+   * The user as read now, or null when the login must fail.
+   *
+   * The session list is not what decides here: on FerretDB a concurrent login's update of the
+   * same user document can drop this session's entry (docs/data-model.md), which is no reason to
+   * refuse a right password.
+   */
+  async function recheck(checked: UserDocument, password: string): Promise<UserDocument | null> {
+    const now = await User.findById(checked._id, { passwordHash: 1, roles: 1 });
+    if (!now) return null;
+    if (now.passwordHash === checked.passwordHash) return now;
+    // Another login may have re-hashed the same password at the configured cost meanwhile: the
+    // password decides, not the hash's bytes. Costs a comparison only when the hash changed.
+    return (await passwords.verify(password, now.passwordHash)) ? now : null;
+  }
+
+  /**
+   * Stores a hash at the configured cost when the stored one was made at another
+   * (docs/security.md, "Password hashing cost"). Conditional on the hash just checked, so a
+   * password change racing with us wins; a failure only leaves the old hash, which the next login
+   * retries.
+   */
+  async function upgradeHash(user: UserDocument, password: string): Promise<void> {
+    if (!passwords.needsRehash(user.passwordHash)) return;
+    try {
+      const passwordHash = await passwords.hash(password);
+      const { modifiedCount } = await User.updateOne(
+        { _id: user._id, passwordHash: user.passwordHash },
+        { $set: { passwordHash } },
+      );
+      if (modifiedCount === 1) user.passwordHash = passwordHash;
+    } catch {
+      // The login has succeeded; the hash keeps working at its old cost.
+    }
+  }
 
   return {
     async register(input, client) {
@@ -159,6 +200,15 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         throw new ForbiddenError('EMAIL_NOT_VERIFIED');
       }
       const session = await refreshTokens.startSession(user, client);
+      const current = await recheck(user, input.password);
+      if (!current) {
+        await refreshTokens.revokeSession(user, session.sessionId, 'password-changed');
+        audit('login_failed', { userId: user.id, ip: client.ip, reason: 'PASSWORD_CHANGED' });
+        throw new AuthenticationError('INVALID_CREDENTIALS');
+      }
+      // A role change meanwhile has ended the sessions it saw; the token carries the roles now.
+      user.roles = current.roles;
+      await upgradeHash(user, input.password);
       audit('login_succeeded', {
         userId: user.id,
         sessionId: session.sessionId,

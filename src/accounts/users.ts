@@ -1,5 +1,5 @@
 import { createEmailDirectory } from './emailDirectory';
-import { isValidObjectId } from 'mongoose';
+import { isValidObjectId, type Types } from 'mongoose';
 import type { RoleScopes } from '../config';
 import { hasScope, scopesForRoles } from '../tokens/scopes';
 import { silentAuditLog, type AuditLog } from '../logging/audit';
@@ -7,7 +7,7 @@ import type { Models } from '../db/database';
 import { AuthenticationError, ForbiddenError, UserInputError } from '../errors';
 import type { RoleName, UserDocument } from '../db/models/User';
 import { normaliseEmail } from './email';
-import { isPlausibleSessionId } from '../sessions/refreshTokens';
+import { isPlausibleSessionId, type RefreshTokenStore } from '../sessions/refreshTokens';
 import type { Caller } from '../sessions/types';
 
 export interface UserService {
@@ -24,10 +24,27 @@ export interface UserService {
   currentGranted(caller: Caller, scope: string): Promise<UserDocument>;
   /** Users by creation order, for administrators. */
   list(caller: Caller, limit: number, offset: number): Promise<UserDocument[]>;
-  /** Replaces a user's roles; takes effect in access tokens issued from now on. */
+  /**
+   * Replaces a user's roles (docs/authorization.md, "Roles"). Removing a role ends every session
+   * of that user, so no token keeps carrying it; removing the last ADMIN is refused with
+   * FORBIDDEN/LAST_ADMIN.
+   */
   setRoles(caller: Caller, userId: string, roles: readonly RoleName[]): Promise<UserDocument>;
-  /** Same as {@link setRoles}, by email (the CLI's way to make the first ADMIN). */
+  /**
+   * Same as {@link setRoles}, by email (the CLI's way to make the first ADMIN), under the same
+   * rules: the command line may not remove the last ADMIN either.
+   */
   setRolesByEmail(email: string, roles: readonly RoleName[]): Promise<UserDocument | null>;
+}
+
+export interface UserServiceDeps {
+  readonly models: Models;
+  /** Ends the sessions of a user who loses a role. */
+  readonly refreshTokens: Pick<RefreshTokenStore, 'revokeAllSessions'>;
+  /** Receives roles_changed; nothing by default (the CLI). */
+  readonly audit?: AuditLog;
+  /** The configured role→scope map; none by default (the CLI only sets roles). */
+  readonly roleScopes?: RoleScopes;
 }
 
 export const MAX_PAGE_SIZE = 100;
@@ -36,16 +53,44 @@ function uniqueRoles(roles: readonly RoleName[]): RoleName[] {
   return [...new Set(roles)];
 }
 
-/**
- * Reading and administering user accounts. `roleScopes` is the configured role→scope map (none by
- * default: the CLI only sets roles).
- */
-export function createUserService(
-  models: Models,
-  audit: AuditLog = silentAuditLog,
-  roleScopes: RoleScopes = {},
-): UserService {
+/** Reading and administering user accounts. */
+export function createUserService(deps: UserServiceDeps): UserService {
+  const { models, refreshTokens, audit = silentAuditLog, roleScopes = {} } = deps;
   const { User } = models;
+
+  /**
+   * Refuses a change that took ADMIN from `userId` when no ADMIN is left, undoing it. FerretDB has
+   * no transactions and evaluates a conditional update apart from its write, so the rule is kept
+   * by writing first and looking afterwards (docs/authorization.md, "Administrator safety"):
+   * of two demotions racing each other, the one that looks last sees both writes and backs out,
+   * so both may be refused but never both pass. A rare operation: the look-up is the one query
+   * on `roles` (docs/data-model.md).
+   */
+  async function keepAnAdmin(userId: Types.ObjectId, previousRoles: RoleName[]): Promise<void> {
+    if (await User.exists({ roles: 'ADMIN' })) return;
+    await User.updateOne({ _id: userId }, { $set: { roles: previousRoles } });
+    throw new ForbiddenError('LAST_ADMIN');
+  }
+
+  async function applyRoles(user: UserDocument, roles: readonly RoleName[]): Promise<UserDocument> {
+    const previousRoles = [...user.roles];
+    const next = uniqueRoles(roles);
+    await User.updateOne({ _id: user._id }, { $set: { roles: next } });
+    if (previousRoles.includes('ADMIN') && !next.includes('ADMIN'))
+      await keepAnAdmin(user._id, previousRoles);
+    user.roles = next;
+    let sessions = 0;
+    if (previousRoles.some((role) => !next.includes(role))) {
+      // Tokens carry the roles they were issued with: every session ends, so none keeps a role
+      // the user lost. The list as read after the write, which a login's re-check completes
+      // (docs/sessions.md, "Sessions").
+      const listed = (await User.findById(user._id, { sessions: 1 })) ?? user;
+      sessions = await refreshTokens.revokeAllSessions(listed, 'roles-changed');
+      user.sessions.clear();
+    }
+    audit('roles_changed', { userId: user.id, roles: [...next], previousRoles, sessions });
+    return user;
+  }
 
   // An access token counts while the user's list names its session: revoking a session removes
   // it from the list (and confirms the removal), so the one read that loads the caller also
@@ -92,21 +137,12 @@ export function createUserService(
       }
       const user = await User.findById(userId);
       if (!user) throw new UserInputError('NOT_FOUND', 'userId', 'No user has this id.');
-      const previousRoles = [...user.roles];
-      user.roles = uniqueRoles(roles);
-      await user.save();
-      audit('roles_changed', { userId: user.id, roles: [...user.roles], previousRoles });
-      return user;
+      return applyRoles(user, roles);
     },
 
     async setRolesByEmail(email, roles) {
       const user = await findUserByEmail(models, email);
-      if (!user) return null;
-      const previousRoles = [...user.roles];
-      user.roles = uniqueRoles(roles);
-      await user.save();
-      audit('roles_changed', { userId: user.id, roles: [...user.roles], previousRoles });
-      return user;
+      return user ? applyRoles(user, roles) : null;
     },
   };
 }

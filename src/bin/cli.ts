@@ -1,9 +1,12 @@
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig, type Config } from '../config';
 import { connectDatabase, type Database } from '../db/database';
 import type { DevDatabase } from '../embedded/devDatabase';
 import { ROLES, type RoleName } from '../db/models/User';
 import { ASYMMETRIC_ALGORITHMS, generateSigningKeyPair } from '../config/keys';
 import { createUserService } from '../accounts/users';
+import { ForbiddenError } from '../errors';
+import { silentAuditLog } from '../logging/audit';
+import { createRefreshTokenStore } from '../sessions/refreshTokens';
 import { migrateLegacyStorage } from '../sessions/legacyMigration';
 import { loadDotEnv } from './loadDotEnv';
 
@@ -55,7 +58,9 @@ function isRole(value: string): value is RoleName {
 }
 
 /** Runs `work` against the configured database (or the development one), then closes it. */
-async function withDatabase(work: (database: Database) => Promise<number>): Promise<number> {
+async function withDatabase(
+  work: (database: Database, config: Config) => Promise<number>,
+): Promise<number> {
   loadDotEnv();
   const config = loadConfig();
   let embedded: DevDatabase | undefined;
@@ -68,7 +73,7 @@ async function withDatabase(work: (database: Database) => Promise<number>): Prom
   }
   const database = await connectDatabase(uri);
   try {
-    return await work(database);
+    return await work(database, config);
   } finally {
     await database.close();
     await embedded?.stop();
@@ -85,11 +90,20 @@ async function setRoles(args: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  return withDatabase(async (database) => {
-    const user = await createUserService(database.models).setRolesByEmail(
-      email,
-      roles.filter(isRole),
-    );
+  return withDatabase(async (database, config) => {
+    const { models } = database;
+    const users = createUserService({
+      models,
+      refreshTokens: createRefreshTokenStore({ config, models, audit: silentAuditLog }),
+    });
+    let user;
+    try {
+      user = await users.setRolesByEmail(email, roles.filter(isRole));
+    } catch (error) {
+      if (!(error instanceof ForbiddenError && error.reason === 'LAST_ADMIN')) throw error;
+      process.stderr.write(`Refused: ${email} is the last ADMIN. ${error.message}\n`);
+      return 1;
+    }
     if (!user) {
       process.stderr.write(`No user with email ${email}\n`);
       return 1;

@@ -9,6 +9,7 @@ import {
   readBool,
   readChoice,
   readDuration,
+  readDurationOrOff,
   readInt,
   readOptionalInt,
   readText,
@@ -69,6 +70,14 @@ export interface RegistrationLimitsConfig {
   readonly emailWindow: number;
 }
 
+/** The documented defaults of {@link RegistrationLimitsConfig}. */
+export const DEFAULT_REGISTRATION_LIMITS: RegistrationLimitsConfig = Object.freeze({
+  ipLimit: 50,
+  ipWindow: 3600,
+  emailLimit: 5,
+  emailWindow: 3600,
+});
+
 /** The Prometheus endpoint (docs/operations.md, "Metrics"). */
 export interface MetricsConfig {
   /**
@@ -109,6 +118,17 @@ export interface Config {
   readonly refreshTokenTtl: number;
   /** SESSION_MAX_AGE, default 90d: absolute lifetime of a session (refresh-token family), in seconds. */
   readonly sessionMaxAge: number;
+  /**
+   * REFRESH_TOKEN_COOKIE, default false: hand refresh tokens to browsers as an HttpOnly cookie
+   * instead of in the response body (docs/sessions.md, "Cookie mode"). API clients use the body.
+   */
+  readonly refreshTokenCookie: boolean;
+  /**
+   * REFRESH_REUSE_GRACE, default 10s (at most 5m), in seconds; 0 turns it off: how long the refresh
+   * token just exchanged still yields the same successor instead of counting as reuse
+   * (docs/sessions.md, "Grace window").
+   */
+  readonly refreshReuseGrace: number;
   /** BCRYPT_COST, default 12 (at least 10 in production; tests may lower it to 4). */
   readonly bcryptCost: number;
   /** INTROSPECTION, default on outside production and off in production. */
@@ -151,6 +171,9 @@ export interface DbServerConfig {
   readonly engine: EmbeddedDbEngine;
 }
 
+// Every second of grace is a second in which a stolen, already exchanged token still works.
+const MAX_REFRESH_REUSE_GRACE = 300;
+
 /**
  * Reads and validates the environment once. Throws one {@link ConfigError} naming every bad
  * variable; the returned object is deeply frozen.
@@ -171,6 +194,10 @@ function readConfig(env: Env): Config {
   }
   const refreshTokenTtl = readDuration(env, 'REFRESH_TOKEN_TTL', '30d');
   const sessionMaxAge = readDuration(env, 'SESSION_MAX_AGE', '90d');
+  const refreshReuseGrace = readDurationOrOff(env, 'REFRESH_REUSE_GRACE', '10s');
+  if (refreshReuseGrace > MAX_REFRESH_REUSE_GRACE) {
+    invalid('REFRESH_REUSE_GRACE', 'must be at most 5m (a stolen token is honoured that long)', 0);
+  }
   const bcryptCost = readInt(env, 'BCRYPT_COST', 12, 4, 31);
   if (isProduction && bcryptCost < 10) {
     invalid('BCRYPT_COST', 'must be at least 10 in production', bcryptCost);
@@ -185,6 +212,8 @@ function readConfig(env: Env): Config {
     jwt: readJwtConfig(env, isProduction),
     refreshTokenTtl,
     sessionMaxAge,
+    refreshTokenCookie: readBool(env, 'REFRESH_TOKEN_COOKIE', false),
+    refreshReuseGrace,
     bcryptCost,
     introspection: readBool(env, 'INTROSPECTION', !isProduction),
     sandbox: readBool(env, 'SANDBOX', !isProduction),
@@ -195,9 +224,21 @@ function readConfig(env: Env): Config {
       ipWindow: readDuration(env, 'AUTH_IP_WINDOW', '15m'),
     },
     registrationLimits: {
-      ipLimit: readInt(env, 'REGISTER_IP_LIMIT', 50, 0, 1_000_000_000),
+      ipLimit: readInt(
+        env,
+        'REGISTER_IP_LIMIT',
+        DEFAULT_REGISTRATION_LIMITS.ipLimit,
+        0,
+        1_000_000_000,
+      ),
       ipWindow: readDuration(env, 'REGISTER_IP_WINDOW', '1h'),
-      emailLimit: readInt(env, 'REGISTER_EMAIL_LIMIT', 5, 1, 1000),
+      emailLimit: readInt(
+        env,
+        'REGISTER_EMAIL_LIMIT',
+        DEFAULT_REGISTRATION_LIMITS.emailLimit,
+        1,
+        1000,
+      ),
       emailWindow: readDuration(env, 'REGISTER_EMAIL_WINDOW', '1h'),
     },
     graphqlLimits: {

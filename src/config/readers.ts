@@ -148,6 +148,15 @@ export function readDuration(env: Env, variable: string, fallback: string): numb
   return parseDuration(variable, readText(env, variable, fallback));
 }
 
+/**
+ * A duration that `0` (or `0s`, `0m`…) turns off: 0 then, whole seconds otherwise, read like every
+ * other duration variable.
+ */
+export function readDurationOrOff(env: Env, variable: string, fallback: string): number {
+  const text = readText(env, variable, fallback);
+  return /^0+\s*[smhd]?$/.test(text) ? 0 : parseDuration(variable, text);
+}
+
 /** Freezes a config object and everything in it. */
 export function deepFreeze<T extends object>(value: T): Readonly<T> {
   for (const inner of Object.values(value)) {

@@ -1,4 +1,5 @@
 import { AuthenticationError } from '../errors';
+import type { RefreshTokenTransport } from '../http/refreshTokenTransport';
 import type { Services } from '../services';
 import type { ClientInfo } from '../sessions/types';
 import type { AccessClaims, AccessTokens } from '../tokens/accessTokens';
@@ -16,6 +17,11 @@ export interface GraphQLContext {
   readonly services: Services;
   /** Fastify's id of the HTTP request, for log lines about it. */
   readonly requestId: string;
+  /**
+   * How refresh tokens reach this request's client (docs/sessions.md, "Cookie mode"); only HTTP
+   * requests have one, and without it they travel in arguments and bodies.
+   */
+  readonly refreshTokenTransport?: RefreshTokenTransport;
 }
 
 export interface RequestFacts {

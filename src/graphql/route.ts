@@ -1,6 +1,7 @@
 import type { ApolloServer } from '@apollo/server';
 import fastifyApollo from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
+import { BODY_TRANSPORT, createCookieTransport } from '../http/refreshTokenTransport';
 import { currentRequestScope } from '../logging/requestScope';
 import type { Services } from '../services';
 import { buildContext, type GraphQLContext } from './context';
@@ -8,6 +9,13 @@ import { buildContext, type GraphQLContext } from './context';
 export const GRAPHQL_PATH = '/graphql';
 /** RFC 6750 §3.1: tells the client its bearer token was rejected. */
 const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
+
+export interface GraphQLRouteOptions {
+  /** REFRESH_TOKEN_COOKIE: refresh tokens travel in cookies (docs/sessions.md, "Cookie mode"). */
+  readonly refreshTokenCookie: boolean;
+  /** CORS_ORIGINS, which a cookie-borne request's `Origin` must be on (or the API's own). */
+  readonly corsOrigins: readonly string[];
+}
 
 /**
  * Serves `apollo` at /graphql (GET for queries, POST, and CORS preflight). Each request's context
@@ -17,6 +25,7 @@ export async function registerGraphQLRoute(
   app: FastifyInstance,
   apollo: ApolloServer<GraphQLContext>,
   services: Services,
+  options: GraphQLRouteOptions,
 ): Promise<void> {
   await app.register(fastifyApollo(apollo), {
     path: GRAPHQL_PATH,
@@ -32,7 +41,10 @@ export async function registerGraphQLRoute(
       if (scope && context.auth.status === 'authenticated') scope.actorId = context.auth.claims.sub;
       if (context.auth.status === 'rejected')
         void reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);
-      return Promise.resolve(context);
+      const refreshTokenTransport = options.refreshTokenCookie
+        ? createCookieTransport(request, reply, options.corsOrigins)
+        : BODY_TRANSPORT;
+      return Promise.resolve({ ...context, refreshTokenTransport });
     },
   });
 }

@@ -10,3 +10,12 @@ export function corsOriginMatcher(origins: readonly string[]): Array<string | Re
     return new RegExp(`^${base}(:\\d{1,5})?$`, 'i');
   });
 }
+
+/** True when `origin` is on the CORS_ORIGINS allowlist, with the same matching as CORS itself. */
+export function isListedOrigin(origin: string, origins: readonly string[]): boolean {
+  const matcher = corsOriginMatcher(origins);
+  if (!matcher) return false;
+  return matcher.some((entry) =>
+    typeof entry === 'string' ? entry === origin : entry.test(origin),
+  );
+}

@@ -55,6 +55,21 @@ export interface PasswordHasher {
   verify(password: string, hash: string): Promise<boolean>;
   /** Spends the same time as a real {@link verify} for callers with no user to check against. */
   verifyAgainstDummy(password: string): Promise<false>;
+  /**
+   * True when a stored hash was made at another cost than the configured one, so that a login
+   * that just proved the password should store a new hash (docs/security.md, "Password hashing
+   * cost").
+   */
+  needsRehash(hash: string): boolean;
+}
+
+// `$2b$12$<salt and hash>`: the version, then the cost as two digits.
+const BCRYPT_COST = /^\$2[abxy]?\$(\d{2})\$/;
+
+/** The cost a bcrypt hash was made with, or null when `hash` is not a bcrypt hash. */
+export function bcryptCostOf(hash: string): number | null {
+  const match = BCRYPT_COST.exec(hash);
+  return match ? Number(match[1]) : null;
 }
 
 /**
@@ -96,6 +111,10 @@ export function createPasswordHasher(
       // As many comparisons as verify() makes for a wrong password, so timing tells nothing.
       if (normalised !== password) await pool.compare(password, dummy);
       return false;
+    },
+    needsRehash(hash) {
+      const stored = bcryptCostOf(hash);
+      return stored !== null && stored !== cost;
     },
   };
 }

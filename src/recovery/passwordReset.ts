@@ -93,8 +93,11 @@ export function createPasswordResetService(deps: PasswordResetDeps): PasswordRes
       user.passwordHash = passwordHash;
       user.emailVerified = true;
 
-      // Whoever knew the old password, or holds a stolen refresh token, is out.
-      const sessions = await refreshTokens.revokeAllSessions(user, 'password-changed');
+      // Whoever knew the old password, or holds a stolen refresh token, is out: every session
+      // listed once the new hash is stored, so a sign-in that finished meanwhile goes too (a later
+      // one fails its own re-check; docs/sessions.md, "Sessions").
+      const listed = (await models.User.findById(user._id, { sessions: 1 })) ?? user;
+      const sessions = await refreshTokens.revokeAllSessions(listed, 'password-changed');
       deps.audit('password_reset', {
         userId: user.id,
         sessions,

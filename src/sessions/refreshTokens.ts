@@ -7,6 +7,7 @@ import type { SessionFields } from '../db/models/Session';
 import type { RefreshSecretFields } from '../db/models/RefreshSecret';
 import type { SessionEntry, UserDocument } from '../db/models/User';
 import type { AuditLog } from '../logging/audit';
+import { createSuccessorSecret } from './successorSecret';
 import type { ClientInfo } from './types';
 
 /** A refresh token just handed out; `token` exists only here and in the client's hands. */
@@ -15,6 +16,8 @@ export interface IssuedRefreshToken {
   readonly expiresAt: Date;
   readonly sessionId: string;
   readonly userId: Types.ObjectId;
+  /** The session's absolute end: no access token issued for it may outlive it. */
+  readonly sessionExpiresAt: Date;
 }
 
 /** A rotation's result: the successor and the user it belongs to, read in the same round trip. */
@@ -24,7 +27,13 @@ export interface RotatedRefreshToken extends IssuedRefreshToken {
 
 /** Why a session ended; reported in security events. */
 export type RevocationReason =
-  'logout' | 'logout-all' | 'revoked' | 'reuse' | 'password-changed' | 'user-deleted';
+  | 'logout'
+  | 'logout-all'
+  | 'revoked'
+  | 'reuse'
+  | 'password-changed'
+  | 'user-deleted'
+  | 'roles-changed';
 
 /** A live session as its session document describes it. */
 export interface LiveSession {
@@ -46,7 +55,9 @@ export interface RefreshTokenStore {
   startSession(user: SessionOwner, client: ClientInfo): Promise<IssuedRefreshToken>;
   /**
    * Exchanges a refresh token for its successor. Throws INVALID_REFRESH_TOKEN for unknown,
-   * expired or revoked tokens; a token that was already exchanged revokes its whole session.
+   * expired or revoked tokens. A token that was already exchanged yields the same successor again
+   * within REFRESH_REUSE_GRACE of its exchange (while that successor is the newest token), and
+   * revokes its whole session otherwise.
    */
   rotate(token: string, client: ClientInfo): Promise<RotatedRefreshToken>;
   /** Revokes the session a token belongs to; silently does nothing for unknown tokens. */
@@ -104,6 +115,8 @@ interface ParsedToken {
   readonly secretId: string;
   /** Known from the token itself; for legacy tokens only once their stored secret is read. */
   readonly sessionId: string | null;
+  /** The secret as presented: what the successor's secret is derived from. */
+  readonly secret: string;
   readonly hash: string;
 }
 
@@ -114,12 +127,13 @@ function parseToken(token: string): ParsedToken | null {
     return {
       secretId: secretId(sessionId, Number(generation)),
       sessionId,
+      secret,
       hash: hashRefreshToken(secret),
     };
   }
   if (LEGACY_TOKEN_PATTERN.test(token)) {
     const hash = hashRefreshToken(token);
-    return { secretId: legacySecretId(hash), sessionId: null, hash };
+    return { secretId: legacySecretId(hash), sessionId: null, secret: token, hash };
   }
   return null;
 }
@@ -150,6 +164,8 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
   const { config, models, audit } = deps;
   const { Session, RefreshSecret, User } = models;
   const invalid = (): AuthenticationError => new AuthenticationError('INVALID_REFRESH_TOKEN');
+  const successorSecret = createSuccessorSecret(config.jwt);
+  const graceMs = config.refreshReuseGrace * 1000;
 
   function newSecret(): { secret: string; hash: string } {
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
@@ -190,8 +206,13 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
 
   /**
    * Ends sessions of one user: they leave the user's list (which stops their access tokens) and
-   * their session documents are deleted (which stops their refresh tokens; a deletion cannot be
-   * undone by a concurrent update). Returns how many of the sessions were live.
+   * then their session documents are deleted (which stops their refresh tokens; a deletion cannot
+   * be undone by a concurrent update). Returns how many of the sessions were live.
+   *
+   * In that order, so that a revocation cut short (a failed write, a crash) can be retried: until
+   * the list is confirmed, the session and its secrets still exist, and the same refresh token or
+   * session id finds them again. The other order would leave a listed session that nothing finds,
+   * whose access tokens would work until they expire (docs/sessions.md, "Sessions").
    */
   async function revoke(
     userId: Types.ObjectId,
@@ -201,23 +222,25 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
     const ids = [...sessions.map((session) => session._id), ...alsoUnlist];
     if (ids.length === 0) return 0;
     const now = Date.now();
-    const [, ...outcomes] = await Promise.all([
-      unlist(userId, ids),
-      ...sessions.map(async (session) => {
+    await unlist(userId, ids);
+    const outcomes = await Promise.all(
+      sessions.map(async (session) => {
         const [deleted] = await Promise.all([
           Session.deleteOne({ _id: session._id }),
           ...deleteSecrets(session._id, session.generation),
         ]);
         return deleted.deletedCount === 1 && session.expiresAt.getTime() > now;
       }),
-    ]);
+    );
     return outcomes.filter(Boolean).length;
   }
 
   /** The session and stored secret a token names, when its secret matches; null otherwise. */
-  async function lookUp(
-    token: string,
-  ): Promise<{ session: SessionFields | null; secret: RefreshSecretFields } | null> {
+  async function lookUp(token: string): Promise<{
+    session: SessionFields | null;
+    secret: RefreshSecretFields;
+    presented: ParsedToken;
+  } | null> {
     const parsed = parseToken(token);
     if (!parsed) return null;
     let session: SessionFields | null;
@@ -234,7 +257,41 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
     }
     if (!secret || !sameHash(secret.secretHash, parsed.hash)) return null;
     if (parsed.sessionId !== null && secret.sessionId !== parsed.sessionId) return null;
-    return { session, secret };
+    return { session, secret, presented: parsed };
+  }
+
+  /**
+   * The answer to a token presented again after its exchange, when that happened within the grace
+   * window and its successor is still the newest token: the same successor, which the token
+   * derives (docs/sessions.md, "Grace window"). Null when the presentation is reuse.
+   */
+  async function replayWithinGrace(
+    session: SessionFields,
+    generation: number,
+    secret: string,
+    now: number,
+  ): Promise<RotatedRefreshToken | null> {
+    if (graceMs === 0) return null;
+    const [successor, newer, user] = await Promise.all([
+      RefreshSecret.findById(secretId(session._id, generation)).lean<RefreshSecretFields>(),
+      RefreshSecret.findById(secretId(session._id, generation + 1), { _id: 1 }).lean(),
+      User.findById(session.userId),
+    ]);
+    if (!successor?.createdAt || newer) return null;
+    if (now - successor.createdAt.getTime() > graceMs) return null;
+    // A successor this token does not derive was not made from it (another key, an older
+    // version of the server): no grace for what cannot be confirmed.
+    if (!sameHash(successor.secretHash, hashRefreshToken(secret))) return null;
+    // Revoked meanwhile: the token is dead, but that is no reason to suspect anyone.
+    if (successor.expiresAt.getTime() <= now || !user?.sessions?.has(session._id)) throw invalid();
+    return {
+      token: `${session._id}.${generation}.${secret}`,
+      expiresAt: successor.expiresAt,
+      sessionId: session._id,
+      sessionExpiresAt: session.sessionExpiresAt,
+      userId: session.userId,
+      user,
+    };
   }
 
   async function reuseDetected(session: SessionFields, client: ClientInfo): Promise<never> {
@@ -294,6 +351,7 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
           generation: 0,
           secretHash: hash,
           expiresAt,
+          createdAt: now,
         }),
         User.updateOne(
           { _id: user._id },
@@ -304,7 +362,13 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
         ),
         ...evicted.map(([id]) => Session.deleteOne({ _id: id })),
       ]);
-      return { token: `${sessionId}.0.${secret}`, expiresAt, sessionId, userId: user._id };
+      return {
+        token: `${sessionId}.0.${secret}`,
+        expiresAt,
+        sessionId,
+        userId: user._id,
+        sessionExpiresAt,
+      };
     },
 
     async rotate(token, client) {
@@ -320,20 +384,24 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
         new Date(now + config.refreshTokenTtl * 1000),
         session.sessionExpiresAt,
       );
-      const { secret, hash } = newSecret();
+      // Derived, not random: every exchange of this token, in any process, makes the same one.
+      const secret = successorSecret(session._id, generation, found.presented.secret);
       try {
         await RefreshSecret.create({
           _id: secretId(session._id, generation),
           sessionId: session._id,
           generation,
-          secretHash: hash,
+          secretHash: hashRefreshToken(secret),
           expiresAt,
+          createdAt: new Date(now),
         });
       } catch (error) {
         // The successor exists already: this token was exchanged before (or is being exchanged
-        // right now by a concurrent request), which is reuse.
+        // right now by a concurrent request). Within the grace window that is a retry or a second
+        // tab and gets the same successor; after it, reuse (RFC 9700 §4.14.2).
         if (!isDuplicateKeyError(error)) throw error;
-        return reuseDetected(session, client);
+        const replayed = await replayWithinGrace(session, generation, secret, now);
+        return replayed ?? reuseDetected(session, client);
       }
 
       const [updated, user] = await Promise.all([
@@ -368,6 +436,7 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
         expiresAt,
         sessionId: session._id,
         userId: session.userId,
+        sessionExpiresAt: session.sessionExpiresAt,
         user,
       };
     },
@@ -387,10 +456,10 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
     async revokeSession(user, sessionId) {
       if (!isPlausibleSessionId(sessionId)) return false;
       const session = await Session.findById(sessionId).lean<SessionFields>();
-      // Another user's session id matches nothing of this user and changes nothing.
+      // Another user's session id matches nothing of this user and changes nothing. A listed
+      // session without its document (a revocation cut short) still leaves the list, confirmed.
       if (!session || !session.userId.equals(user._id)) {
-        if (user.sessions?.has(sessionId))
-          await User.updateOne({ _id: user._id }, { $unset: { [`sessions.${sessionId}`]: '' } });
+        if (user.sessions?.has(sessionId)) await unlist(user._id, [sessionId]);
         return false;
       }
       return (await revoke(user._id, [session])) === 1;

@@ -38,13 +38,15 @@ export interface ConnectionRegistryDeps {
   readonly sessionCheckIntervalMs: number;
 }
 
-// Notices after which a session may have ended; sign-ins and role changes end none.
+// Notices after which a session may have ended; sign-ins end none. A role change that removes a
+// role ends every session of the user (docs/authorization.md, "Roles").
 const ENDS_SESSIONS: ReadonlySet<NoticeKind> = new Set([
   'SESSION_REVOKED',
   'ALL_SESSIONS_REVOKED',
   'PASSWORD_CHANGED',
   'REFRESH_TOKEN_REUSED',
   'ACCOUNT_DELETED',
+  'ROLES_CHANGED',
 ]);
 
 // setTimeout's ceiling (about 24.8 days); longer tokens get their timer re-armed.

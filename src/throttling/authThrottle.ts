@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { RateLimitConfig, RegistrationLimitsConfig } from '../config';
+import {
+  DEFAULT_REGISTRATION_LIMITS,
+  type RateLimitConfig,
+  type RegistrationLimitsConfig,
+} from '../config';
 import { ClientError, RateLimitedError } from '../errors';
 import type { ClientInfo } from '../sessions/types';
 import type { RateLimiter, RateLimitRule } from './rateLimiter';
@@ -86,8 +90,8 @@ export function clientBucket(ip: string): string {
 /** Wires the shared limiter to the configured per-account, per-address and per-IP rules. */
 export function createAuthThrottle(
   config: RateLimitConfig,
-  registration: RegistrationLimitsConfig,
   limiter: RateLimiter,
+  registration: RegistrationLimitsConfig = DEFAULT_REGISTRATION_LIMITS,
 ): AuthThrottle {
   const account: RateLimitRule = {
     limit: config.loginMaxFailures,

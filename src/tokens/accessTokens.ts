@@ -40,10 +40,19 @@ export interface AccessTokenInput {
   readonly roles: readonly RoleName[];
   readonly sessionId: string;
   readonly fresh: boolean;
+  /**
+   * The session's absolute end (SESSION_MAX_AGE after its sign-in): `exp` never passes it, so no
+   * access token outlives its session (docs/sessions.md, "Access token"). Every flow passes it;
+   * only tools that sign a token for a session of their making (the benchmark) leave it out.
+   */
+  readonly sessionExpiresAt?: Date;
 }
 
 export interface AccessTokens {
-  /** Signs a new access token; `expiresIn` is its lifetime in seconds. */
+  /**
+   * Signs a new access token; `expiresIn` is its lifetime in seconds: ACCESS_TOKEN_TTL, or less
+   * when the session ends sooner.
+   */
   sign(input: AccessTokenInput): { token: string; expiresIn: number };
   /** Verifies a bearer token; throws AuthenticationError INVALID_TOKEN or TOKEN_EXPIRED. */
   verify(token: string): AccessClaims;
@@ -126,8 +135,16 @@ export function createAccessTokens(config: JwtConfig): AccessTokens {
   return {
     sign(input) {
       const scopes = scopesForRoles(config.roleScopes, input.roles);
+      const iat = Math.floor(Date.now() / 1000);
+      // Whole seconds, rounded down: the token ends at the latest when its session does.
+      const sessionEnd = input.sessionExpiresAt
+        ? Math.floor(input.sessionExpiresAt.getTime() / 1000)
+        : Infinity;
+      const exp = Math.max(iat, Math.min(iat + config.accessTokenTtl, sessionEnd));
       const token = jwt.sign(
         {
+          iat,
+          exp,
           roles: input.roles,
           sid: input.sessionId,
           fresh: input.fresh,
@@ -144,11 +161,10 @@ export function createAccessTokens(config: JwtConfig): AccessTokens {
           subject: input.userId,
           issuer: config.issuer,
           audience: config.audience,
-          expiresIn: config.accessTokenTtl,
           jwtid: randomUUID(),
         },
       );
-      return { token, expiresIn: config.accessTokenTtl };
+      return { token, expiresIn: exp - iat };
     },
     verify(token) {
       if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {

@@ -84,7 +84,7 @@ describe('changePassword', () => {
     expect(sessions.body.data?.sessions).toEqual([
       expect.objectContaining({ id: sessionIdOf(changed.accessToken), current: true }),
     ]);
-    expect((await refresh(api, changed.refreshToken)).body.errors).toBeUndefined();
+    expect((await refresh(api, changed.refreshToken!)).body.errors).toBeUndefined();
   });
 
   it('refuses a wrong current password with INVALID_CREDENTIALS and changes nothing', async () => {

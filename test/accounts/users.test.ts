@@ -5,6 +5,7 @@ import {
   GOOD_PASSWORD,
   registerUser,
   type AuthPayload,
+  bodyPayload,
 } from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 import { accessTokenClaims, forgeAccessToken } from '../helpers/tokens';
@@ -25,11 +26,13 @@ beforeAll(async () => {
     { _id: admin.user.id },
     { $set: { roles: ['USER', 'ADMIN'] } },
   );
-  admin = (
-    await api.gql(LOGIN, {
-      input: { email: admin.user.email, password: GOOD_PASSWORD },
-    })
-  ).body.data!.login;
+  admin = bodyPayload(
+    (
+      await api.gql(LOGIN, {
+        input: { email: admin.user.email, password: GOOD_PASSWORD },
+      })
+    ).body.data!.login,
+  );
   user = await registerUser(api);
 });
 
@@ -83,7 +86,7 @@ describe('admin fields check the stored account, not only the token', () => {
     const response = await api.gql(LOGIN, {
       input: { email: registered.user.email, password: GOOD_PASSWORD },
     });
-    return response.body.data!.login;
+    return bodyPayload(response.body.data!.login);
   }
 
   it('refuses a demoted admin at once, although the token still says ADMIN', async () => {
@@ -93,6 +96,24 @@ describe('admin fields check the stored account, not only the token', () => {
       SET_ROLES,
       { userId: demoted.user.id, roles: ['USER'] },
       { token: admin.accessToken },
+    );
+
+    // setUserRoles ends the demoted user's sessions, so the token no longer counts at all.
+    const list = await api.gql(USERS, {}, { token: demoted.accessToken });
+    expect(firstError(list)).toMatchObject({
+      path: ['users'],
+      extensions: { code: 'UNAUTHENTICATED', reason: 'INVALID_TOKEN' },
+    });
+    const stored = await api.database.models.User.findById(demoted.user.id).lean();
+    expect(stored?.roles).toEqual(['USER']);
+  });
+
+  it('lets the stored roles decide for a live session whose token still says ADMIN', async () => {
+    const demoted = await freshAdmin();
+    // Roles changed underneath the session (a direct write: nothing ended the session).
+    await api.database.models.User.updateOne(
+      { _id: demoted.user.id },
+      { $set: { roles: ['USER'] } },
     );
 
     const list = await api.gql(USERS, {}, { token: demoted.accessToken });

@@ -57,6 +57,25 @@ describe('cli roles', () => {
     expect(stored?.roles).toEqual(['USER']);
   });
 
+  it('refuses to remove the last ADMIN, and ends the sessions of an ADMIN it demotes', async () => {
+    const { User } = api.database.models;
+    const first = await registerUser(api);
+    await User.updateMany({}, { $set: { roles: ['USER'] } });
+    await User.updateOne({ _id: first.user.id }, { $set: { roles: ['USER', 'ADMIN'] } });
+
+    const refused = await cli('roles', first.user.email, 'USER');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('last ADMIN');
+    expect((await User.findById(first.user.id).lean())?.roles).toEqual(['USER', 'ADMIN']);
+
+    const second = await registerUser(api);
+    await User.updateOne({ _id: second.user.id }, { $set: { roles: ['USER', 'ADMIN'] } });
+    expect(await cli('roles', first.user.email, 'USER')).toMatchObject({ code: 0 });
+    expect((await User.findById(first.user.id).lean())?.roles).toEqual(['USER']);
+    const me = await api.gql(ME, {}, { token: first.accessToken });
+    expect(me.body.errors?.[0]?.extensions).toMatchObject({ reason: 'INVALID_TOKEN' });
+  });
+
   it('exits 1 for an unknown email', async () => {
     const result = await cli('roles', 'nobody@example.com', 'ADMIN');
     expect(result.code).toBe(1);

@@ -33,7 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.stop();
-  killApiProcesses();
+  await killApiProcesses();
 });
 
 /** A subscription's events and its end, as the handlers see them. */
@@ -96,6 +96,10 @@ describe('AuthClient.subscribe', () => {
     // The session id of this client: the one `current` marks.
     const mine = await client.request(SessionsDocument);
     const ownId = mine.sessions.find((session) => session.current)!.id;
+    // Revoked just after a renewal, while the socket's access token is fresh: revoked once it had
+    // expired, the client's refresh would learn of it first (INVALID_REFRESH_TOKEN).
+    const renewed = storage.get();
+    await waitUntil(() => storage.get() !== renewed, 'the client refreshed again');
     await api.gql(REVOKE_SESSION, { id: ownId }, { token: other.accessToken });
     await waitUntil(() => subscription.ended() !== undefined, 'the subscription ended');
     expect(subscription.ended()).toMatchObject({

@@ -7,7 +7,13 @@ import {
   NoteDocument,
 } from '../../examples/notes/generated/operations';
 import { notesModule } from '../../examples/notes/notes';
-import { GOOD_PASSWORD, LOGIN, registerUser, type AuthPayload } from '../helpers/operations';
+import {
+  GOOD_PASSWORD,
+  LOGIN,
+  registerUser,
+  type AuthPayload,
+  bodyPayload,
+} from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 
 // The example module loaded into the real API, over HTTP and the real database of users, with a
@@ -31,9 +37,10 @@ beforeAll(async () => {
     { _id: registered.user.id },
     { $set: { roles: ['USER', 'ADMIN'] } },
   );
-  admin = (
-    await api.gql(LOGIN, { input: { email: registered.user.email, password: GOOD_PASSWORD } })
-  ).body.data!.login;
+  admin = bodyPayload(
+    (await api.gql(LOGIN, { input: { email: registered.user.email, password: GOOD_PASSWORD } }))
+      .body.data!.login,
+  );
 });
 
 afterAll(async () => {

@@ -1,5 +1,12 @@
 import { sessionIdOf } from '../helpers/sessions';
-import { LOGIN, ME, REFRESH, registerUser, type AuthPayload } from '../helpers/operations';
+import {
+  LOGIN,
+  ME,
+  REFRESH,
+  registerUser,
+  type AuthPayload,
+  bodyPayload,
+} from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 import {
   accessTokenClaims,
@@ -141,7 +148,7 @@ describe('bearer tokens on public fields', () => {
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data?.refreshToken.user.id).toBe(session.user.id);
     expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
-    session = response.body.data!.refreshToken;
+    session = bodyPayload(response.body.data!.refreshToken);
   });
 
   it('lets a garbage bearer token through to login', async () => {

@@ -7,10 +7,24 @@ export { postGraphQL };
 const ROOT = path.resolve(__dirname, '../..');
 const running = new Set<ChildProcess>();
 
-/** Kills every API process a test left running (for afterAll, when a test failed midway). */
-export function killApiProcesses(): void {
-  for (const child of running) child.kill('SIGKILL');
+/**
+ * Kills every API process a test left running (for afterAll, when a test failed midway), and
+ * resolves once they are gone: a child's open pipes would otherwise keep the Jest worker alive
+ * past its exit.
+ */
+export async function killApiProcesses(): Promise<void> {
+  const children = [...running];
   running.clear();
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
 }
 
 export interface ApiProcess {

@@ -12,7 +12,18 @@ export {
   RegisterDocument as REGISTER,
 } from '../../client/generated/graphql';
 
-export type AuthPayload = AuthPayloadFieldsFragment;
+/**
+ * An `AuthPayload` from a server in body mode, the default, where `refreshToken` is always a string
+ * (it is null only in cookie mode: docs/sessions.md, "Cookie mode").
+ */
+export type AuthPayload = AuthPayloadFieldsFragment & { readonly refreshToken: string };
+
+/** Narrows a body-mode payload; fails the test when the refresh token is missing. */
+export function bodyPayload(payload: AuthPayloadFieldsFragment): AuthPayload {
+  const { refreshToken } = payload;
+  if (refreshToken === null) throw new Error('expected the refresh token in the response body');
+  return { ...payload, refreshToken };
+}
 
 let counter = 0;
 
@@ -39,7 +50,7 @@ export async function registerUser(
   if (!response.body.data?.register) {
     throw new Error(`register failed: ${JSON.stringify(response.body.errors)}`);
   }
-  return response.body.data.register;
+  return bodyPayload(response.body.data.register);
 }
 
 /** The first error of a response, for assertions. */

@@ -1,5 +1,12 @@
 import type { SessionFieldsFragment } from '../../client/generated/graphql';
-import { GOOD_PASSWORD, LOGIN, REFRESH, tokenClaims, type AuthPayload } from './operations';
+import {
+  bodyPayload,
+  GOOD_PASSWORD,
+  LOGIN,
+  REFRESH,
+  tokenClaims,
+  type AuthPayload,
+} from './operations';
 import type { GraphQLResponse, TestServer } from './testServer';
 
 export {
@@ -26,15 +33,20 @@ export async function loginAgain(
   if (!response.body.data?.login) {
     throw new Error(`login failed: ${JSON.stringify(response.body.errors)}`);
   }
-  return response.body.data.login;
+  return bodyPayload(response.body.data.login);
 }
 
-/** Exchanges a refresh token over HTTP. */
-export function refresh(
-  api: TestServer,
+/** Exchanges a refresh token over HTTP, with a body-mode server. */
+export async function refresh(
+  api: Pick<TestServer, 'gql'>,
   token: string,
 ): Promise<GraphQLResponse<{ refreshToken: AuthPayload }>> {
-  return api.gql(REFRESH, { refreshToken: token });
+  const response = await api.gql(REFRESH, { refreshToken: token });
+  const payload = response.body.data?.refreshToken;
+  return {
+    ...response,
+    body: { ...response.body, data: payload ? { refreshToken: bodyPayload(payload) } : null },
+  };
 }
 
 /** The `sid` claim of an access token: its session id. */

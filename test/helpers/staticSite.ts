@@ -26,7 +26,11 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
  * page talks to the API on its own origin, as it does behind Vite's proxy or a reverse proxy.
  * WebSocket upgrades of `/graphql` (subscriptions) are forwarded as they are.
  */
-export async function serveStaticSite(root: string, apiUrl: string): Promise<StaticSite> {
+export async function serveStaticSite(
+  root: string,
+  apiUrl: string,
+  options: { port?: number } = {},
+): Promise<StaticSite> {
   const api = new URL(apiUrl);
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -88,7 +92,7 @@ export async function serveStaticSite(root: string, apiUrl: string): Promise<Sta
     upstream.on('error', () => socket.destroy());
     socket.on('error', () => upstream.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {

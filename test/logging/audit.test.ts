@@ -38,7 +38,8 @@ describe('audit events of the auth flows', () => {
   const logs = captureLogs();
 
   beforeAll(async () => {
-    api = await startTestServer({ logStream: logs.stream });
+    // Strict reuse detection, so that a replay is reported at once.
+    api = await startTestServer({ logStream: logs.stream, env: { REFRESH_REUSE_GRACE: '0' } });
   });
 
   afterAll(async () => {

@@ -87,7 +87,7 @@ describe('prettyLogStream', () => {
 });
 
 describe('boundedLogStream', () => {
-  it('keeps at most the bound waiting on an unread pipe, and counts what it drops', () => {
+  it('keeps at most the bound waiting on an unread pipe, and counts what it drops', async () => {
     // A real pipe whose reader never reads.
     const reader = spawn('sleep', ['30'], { stdio: ['pipe', 'ignore', 'ignore'] });
     try {
@@ -101,7 +101,11 @@ describe('boundedLogStream', () => {
       // 10 MB were logged; the pipe holds 64 KiB and the buffer the bound, the rest is counted.
       expect(stream.dropped()).toBeGreaterThan(15_000);
     } finally {
+      // Nothing may outlive the test: the pipe's unsent bytes go, and the reader is awaited.
+      const exited = new Promise((resolve) => reader.once('exit', resolve));
+      reader.stdin.destroy();
       reader.kill('SIGKILL');
+      await exited;
     }
   });
 

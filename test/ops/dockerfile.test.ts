@@ -71,7 +71,7 @@ describe('the Dockerfile', () => {
     }, 180_000);
 
     afterAll(async () => {
-      killApiProcesses();
+      await killApiProcesses();
       await rm(workspace, { recursive: true, force: true });
     });
 

@@ -6,7 +6,15 @@ import {
   startApiProcess,
   type ApiProcess,
 } from '../helpers/apiProcess';
-import { GOOD_PASSWORD, LOGIN, LOGOUT, ME, REFRESH, registerUser } from '../helpers/operations';
+import {
+  GOOD_PASSWORD,
+  LOGIN,
+  LOGOUT,
+  ME,
+  REFRESH,
+  registerUser,
+  bodyPayload,
+} from '../helpers/operations';
 import { TEST_JWT_SECRET, uniqueDbName } from '../helpers/testServer';
 
 type LogLine = Record<string, unknown>;
@@ -20,7 +28,12 @@ describe('the log of a full register / login / refresh / logout run', () => {
   beforeAll(async () => {
     // trace: the most the server can ever write.
     api = await startApiProcess({
-      env: { LOG_LEVEL: 'trace', MONGODB_URI: databaseUri(uniqueDbName()) },
+      // Strict reuse detection, so that the replay below is reported.
+      env: {
+        LOG_LEVEL: 'trace',
+        MONGODB_URI: databaseUri(uniqueDbName()),
+        REFRESH_REUSE_GRACE: '0',
+      },
     });
     const user = await registerUser(api);
     secrets.push(user.accessToken, user.refreshToken);
@@ -28,7 +41,7 @@ describe('the log of a full register / login / refresh / logout run', () => {
     const login = await api.gql(LOGIN, {
       input: { email: user.user.email, password: GOOD_PASSWORD },
     });
-    const session = login.body.data!.login;
+    const session = bodyPayload(login.body.data!.login);
     secrets.push(session.accessToken, session.refreshToken);
     await api.gql(ME, undefined, { token: session.accessToken });
     await api.gql(ME, undefined, { token: `${session.accessToken}x` });
@@ -37,7 +50,7 @@ describe('the log of a full register / login / refresh / logout run', () => {
     });
     secrets.push(
       refreshed.body.data!.refreshToken.accessToken,
-      refreshed.body.data!.refreshToken.refreshToken,
+      refreshed.body.data!.refreshToken.refreshToken!,
     );
     await api.gql(REFRESH, { refreshToken: session.refreshToken }); // reuse
     await api.gql(LOGOUT, { refreshToken: user.refreshToken });
@@ -65,8 +78,8 @@ describe('the log of a full register / login / refresh / logout run', () => {
       .map((line) => JSON.parse(line) as LogLine);
   }, 60_000);
 
-  afterAll(() => {
-    killApiProcesses();
+  afterAll(async () => {
+    await killApiProcesses();
   });
 
   it('is JSON lines with a level, a time and a message', () => {

@@ -59,7 +59,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  killApiProcesses();
+  await killApiProcesses();
   await db?.stop();
   await rm(dataDir, { recursive: true, force: true });
 });
@@ -128,7 +128,7 @@ describe('when the API restarts', () => {
     expect(me.body.data?.me.id).toBe(first.user.id);
 
     const refreshed = await api.gql(REFRESH, {
-      refreshToken: unused.refreshToken,
+      refreshToken: unused.refreshToken!,
     });
     expect(refreshed.body.data?.refreshToken.user.id).toBe(first.user.id);
 

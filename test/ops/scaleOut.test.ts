@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { firstError, LOGIN, ME, REFRESH, registerUser } from '../helpers/operations';
+import { bodyPayload, firstError, LOGIN, ME, REFRESH, registerUser } from '../helpers/operations';
 import { LOGOUT_ALL, refresh } from '../helpers/sessions';
 import {
   startTestServer,
@@ -28,8 +28,9 @@ describe('two API instances sharing one database', () => {
   let west: TestServer;
 
   beforeAll(async () => {
-    east = await startTestServer({ dbName });
-    west = await startTestServer({ dbName });
+    // Strict reuse detection; the grace window across processes is in test/cookies/.
+    east = await startTestServer({ dbName, env: { REFRESH_REUSE_GRACE: '0' } });
+    west = await startTestServer({ dbName, env: { REFRESH_REUSE_GRACE: '0' } });
   });
 
   afterAll(async () => {
@@ -103,6 +104,7 @@ describe('an API instance in a separate process sharing the database', () => {
         BCRYPT_COST: '4',
         PORT: '0',
         HOST: '127.0.0.1',
+        REFRESH_REUSE_GRACE: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -121,7 +123,7 @@ describe('an API instance in a separate process sharing the database', () => {
   const childGql: Gql = (operation, variables) => postGraphQL(childUrl, operation, variables);
 
   beforeAll(async () => {
-    local = await startTestServer({ dbName });
+    local = await startTestServer({ dbName, env: { REFRESH_REUSE_GRACE: '0' } });
     childUrl = await startChild();
   }, 60_000);
 
@@ -156,7 +158,7 @@ describe('an API instance in a separate process sharing the database', () => {
         password: 'correct horse battery staple',
       },
     });
-    const session = login.body.data!.login;
+    const session = bodyPayload(login.body.data!.login);
     const rotated = await childGql(REFRESH, {
       refreshToken: session.refreshToken,
     });
@@ -164,7 +166,7 @@ describe('an API instance in a separate process sharing the database', () => {
 
     expectRefreshRefused(await refresh(local, session.refreshToken));
     expectRefreshRefused(
-      await childGql(REFRESH, { refreshToken: rotated.body.data!.refreshToken.refreshToken }),
+      await childGql(REFRESH, { refreshToken: rotated.body.data!.refreshToken.refreshToken! }),
     );
   });
 });

@@ -4,8 +4,8 @@ import { databaseUri, killApiProcesses, startApiProcess } from '../helpers/apiPr
 import { GOOD_PASSWORD, LOGIN, registerUser } from '../helpers/operations';
 import { uniqueDbName } from '../helpers/testServer';
 
-afterAll(() => {
-  killApiProcesses();
+afterAll(async () => {
+  await killApiProcesses();
 });
 
 /** Resolves with the error code of a request on a new connection, or 'answered'. */

@@ -1,8 +1,8 @@
 import { killApiProcesses, databaseUri, startApiProcess } from '../helpers/apiProcess';
 import { uniqueDbName } from '../helpers/testServer';
 
-afterAll(() => {
-  killApiProcesses();
+afterAll(async () => {
+  await killApiProcesses();
 });
 
 /** Sends `count` small requests, a few at a time, and ignores how they end. */

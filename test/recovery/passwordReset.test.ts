@@ -82,7 +82,7 @@ describe('requestPasswordReset → mail → resetPassword', () => {
 
     const me = await api.gql(ME, {}, { token: payload.accessToken });
     expect(me.body.data?.me).toMatchObject({ id: user.user.id, emailVerified: true });
-    expect((await refresh(api, payload.refreshToken)).body.errors).toBeUndefined();
+    expect((await refresh(api, payload.refreshToken!)).body.errors).toBeUndefined();
     expect((await loginAgain(api, email, { password: NEW_PASSWORD })).user.id).toBe(user.user.id);
     expectError(await api.gql(LOGIN, { input: { email, password: GOOD_PASSWORD } }), {
       code: 'UNAUTHENTICATED',
@@ -285,7 +285,11 @@ describe('throttling of reset requests', () => {
     ];
     expectRateLimited(forKnown);
     expectRateLimited(forUnknown);
-    expect(forUnknown.body.errors?.[0]?.message).toBe(forKnown.body.errors?.[0]?.message);
+    // The same words; the seconds may differ by one, since each address's window began when its
+    // own first request came in.
+    const shape = (response: GraphQLResponse) =>
+      String(response.body.errors?.[0]?.message).replace(/\d+/g, 'N');
+    expect(shape(forUnknown)).toBe(shape(forKnown));
     await strict.server.services.mail.idle();
     // Two reset mails at most, whatever the flood (plus the verification mail of register).
     expect(mail.to(known)).toHaveLength(3);

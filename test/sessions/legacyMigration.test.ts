@@ -11,7 +11,8 @@ import { accessTokenClaims, forgeAccessToken } from '../helpers/tokens';
 let api: TestServer;
 
 beforeAll(async () => {
-  api = await startTestServer();
+  // Strict reuse detection: the grace window has tests of its own (test/sessions/graceWindow.test.ts).
+  api = await startTestServer({ env: { REFRESH_REUSE_GRACE: '0' } });
 });
 
 afterAll(async () => {

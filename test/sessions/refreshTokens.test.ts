@@ -18,7 +18,8 @@ import { startTestServer, type TestServer } from '../helpers/testServer';
 let api: TestServer;
 
 beforeAll(async () => {
-  api = await startTestServer();
+  // Strict reuse detection: the grace window has tests of its own (test/sessions/graceWindow.test.ts).
+  api = await startTestServer({ env: { REFRESH_REUSE_GRACE: '0' } });
 });
 
 afterAll(async () => {
@@ -87,7 +88,7 @@ describe('refreshToken', () => {
     const rotated = (await refresh(session.refreshToken)).body.data!.refreshToken;
     expectInvalidRefreshToken(await refresh(session.refreshToken));
     // The legitimate successor dies with its family.
-    expectInvalidRefreshToken(await refresh(rotated.refreshToken));
+    expectInvalidRefreshToken(await refresh(rotated.refreshToken!));
   });
 
   it('lets at most one of 10 concurrent refreshes of one token yield a working successor', async () => {
@@ -131,7 +132,7 @@ describe('logout', () => {
       `mutation($input: LoginInput!) { login(input: $input) { refreshToken } }`,
       { input: { email: session.user.email, password: 'correct horse battery staple' } },
     );
-    await api.gql(LOGOUT, { refreshToken: other.refreshToken });
+    await api.gql(LOGOUT, { refreshToken: other.refreshToken! });
     const stillWorks = await refresh(secondDevice.body.data!.login.refreshToken);
     expect(stillWorks.body.errors).toBeUndefined();
   });
@@ -164,7 +165,7 @@ describe('the absolute session lifetime', () => {
     expect(successor.refreshTokenExpiresAt).toBe(session.refreshTokenExpiresAt);
 
     await new Promise((resolve) => setTimeout(resolve, deadline - Date.now() + 100));
-    const late = await shortLived.gql(REFRESH, { refreshToken: successor.refreshToken });
+    const late = await shortLived.gql(REFRESH, { refreshToken: successor.refreshToken! });
     expect(firstError(late)).toMatchObject({
       extensions: { code: 'UNAUTHENTICATED', reason: 'INVALID_REFRESH_TOKEN' },
     });

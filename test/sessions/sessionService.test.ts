@@ -13,7 +13,8 @@ import { startTestServer, type GraphQLResponse, type TestServer } from '../helpe
 let api: TestServer;
 
 beforeAll(async () => {
-  api = await startTestServer();
+  // Strict reuse detection: the grace window has tests of its own (test/sessions/graceWindow.test.ts).
+  api = await startTestServer({ env: { REFRESH_REUSE_GRACE: '0' } });
 });
 
 afterAll(async () => {

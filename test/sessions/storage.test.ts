@@ -16,6 +16,7 @@ import {
   registerUser,
   uniqueEmail,
   type AuthPayload,
+  bodyPayload,
 } from '../helpers/operations';
 import { LOGOUT_ALL, SESSIONS, sessionIdOf } from '../helpers/sessions';
 import { uniqueDbName } from '../helpers/testServer';
@@ -28,14 +29,20 @@ let database: Database;
 
 beforeAll(async () => {
   // Throttles off: the sign-ins below are one account's, concurrently, on purpose.
-  const env = { MONGODB_URI: databaseUri(dbName), AUTH_IP_LIMIT: '0', LOGIN_MAX_FAILURES: '100' };
+  // Strict reuse detection: the grace window across processes is in test/cookies/.
+  const env = {
+    MONGODB_URI: databaseUri(dbName),
+    AUTH_IP_LIMIT: '0',
+    LOGIN_MAX_FAILURES: '100',
+    REFRESH_REUSE_GRACE: '0',
+  };
   [east, west] = await Promise.all([startApiProcess({ env }), startApiProcess({ env })]);
   database = await connectDatabase(process.env.MONGODB_URI!, { dbName });
 }, 60_000);
 
 afterAll(async () => {
   await Promise.all([east?.stop(), west?.stop()]);
-  killApiProcesses();
+  await killApiProcesses();
   await database?.connection.dropDatabase().catch(() => undefined);
   await database?.close();
 });
@@ -51,7 +58,7 @@ async function documentsOfSession(sessionId: string): Promise<number> {
 async function rotate(api: ApiProcess, token: string): Promise<AuthPayload> {
   const response = await api.gql(REFRESH, { refreshToken: token });
   if (!response.body.data) throw new Error(JSON.stringify(response.body.errors));
-  return response.body.data.refreshToken;
+  return bodyPayload(response.body.data.refreshToken);
 }
 
 describe('storage per session', () => {
@@ -115,7 +122,10 @@ describe('concurrency across two API processes', () => {
         (i % 2 ? east : west).gql(LOGIN, { input: { email: user.email, password: GOOD_PASSWORD } }),
       ),
     );
-    const sessions = logins.map((response) => response.body.data!.login);
+    const sessions = logins.map((response) => {
+      if (!response.body.data) throw new Error(JSON.stringify(response.body.errors));
+      return bodyPayload(response.body.data.login);
+    });
     const listed = await west.gql(SESSIONS, {}, { token: sessions[0]!.accessToken });
     // A listing shows only sessions that were really started.
     const started = [registered, ...sessions].map((s) => sessionIdOf(s.accessToken));

@@ -5,7 +5,14 @@ import {
   startApiProcess,
   type ApiProcess,
 } from '../helpers/apiProcess';
-import { GOOD_PASSWORD, LOGIN, ME, registerUser, type AuthPayload } from '../helpers/operations';
+import {
+  GOOD_PASSWORD,
+  LOGIN,
+  ME,
+  registerUser,
+  type AuthPayload,
+  bodyPayload,
+} from '../helpers/operations';
 import {
   hasRedisServer,
   REDIS_SERVER,
@@ -14,7 +21,7 @@ import {
 } from '../helpers/redisServer';
 import { REVOKE_SESSION, sessionIdOf } from '../helpers/sessions';
 import { uniqueDbName } from '../helpers/testServer';
-import { TestSocket } from '../helpers/webSocket';
+import { TestSocket, type ServerMessage } from '../helpers/webSocket';
 
 // Two API processes, a Redis stopped and started again: seconds each on a busy machine.
 jest.setTimeout(90_000);
@@ -24,7 +31,7 @@ const sockets: TestSocket[] = [];
 async function login(api: ApiProcess, email: string): Promise<AuthPayload> {
   const response = await api.gql(LOGIN, { input: { email, password: GOOD_PASSWORD } });
   if (!response.body.data) throw new Error(JSON.stringify(response.body.errors));
-  return response.body.data.login;
+  return bodyPayload(response.body.data.login);
 }
 
 async function subscribed(
@@ -38,6 +45,27 @@ async function subscribed(
   socket.subscribe(id, SecurityEventsDocument);
   socket.send({ type: 'ping' });
   await socket.waitFor((message) => message.type === 'pong');
+  return socket;
+}
+
+const nextCount = (socket: TestSocket, id = 'events'): number =>
+  socket.of(id).filter((message) => message.type === 'next').length;
+
+/**
+ * A subscription that is known to be live. graphql-ws acknowledges no subscribe, and the server
+ * checks the session before it listens, so the test signs in on the same instance until the
+ * socket hears of it.
+ */
+async function listening(api: ApiProcess, session: AuthPayload): Promise<TestSocket> {
+  const socket = await subscribed(api, session);
+  await waitUntil(async () => {
+    if (socket.of('events').some((message) => message.type !== 'next')) {
+      throw new Error(`subscription ended: ${JSON.stringify(socket.of('events'))}`);
+    }
+    await login(api, session.user.email);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return nextCount(socket) > 0;
+  }, 'the subscription is live');
   return socket;
 }
 
@@ -100,14 +128,19 @@ describeWithRedis('two API instances with REDIS_URL', () => {
   it('deliver a sign-in on one instance to the owner subscribed on the other, and to nobody else', async () => {
     const ada = await registerUser(east);
     const bob = await registerUser(east);
-    const adaOnEast = await subscribed(east, ada);
+    const adaOnEast = await listening(east, ada);
     const bobOnWest = await subscribed(west, bob);
     const bobOnEast = await subscribed(east, bob);
 
     const other = await login(west, ada.user.email);
 
-    const payload = await adaOnEast.nextOf('events', 0, 2000);
-    expect(payload?.data?.securityEvents).toMatchObject({
+    const otherSession = sessionIdOf(other.accessToken);
+    const signedIn = (message: ServerMessage): boolean =>
+      message.id === 'events' &&
+      (message.payload?.data?.securityEvents as { sessionId?: string } | undefined)?.sessionId ===
+        otherSession;
+    await adaOnEast.waitFor(signedIn, 2000);
+    expect(adaOnEast.messages.find(signedIn)?.payload?.data?.securityEvents).toMatchObject({
       type: 'SIGNED_IN',
       sessionId: sessionIdOf(other.accessToken),
       current: false,
@@ -132,7 +165,7 @@ describeWithRedis('two API instances with REDIS_URL', () => {
 
   it('degrade while Redis is down: new subscriptions fail clearly, HTTP keeps working, and all heals when it is back', async () => {
     const ada = await registerUser(east);
-    const before = await subscribed(east, ada);
+    const before = await listening(east, ada);
 
     await redis.stop();
     await waitUntil(
@@ -173,11 +206,32 @@ describeWithRedis('two API instances with REDIS_URL', () => {
     const eventsBefore = before.of('events').length;
     // Events are not queued across an outage (docs/subscriptions.md): a sign-in published while a
     // connection is still coming back may be missed, so the test signs in until one arrives.
-    await waitUntil(async () => {
-      await login(west, ada.user.email);
-      await new Promise((resolve) => setTimeout(resolve, 700));
-      return before.of('events').length > eventsBefore;
-    }, 'a sign-in on west reaches the subscriber on east again');
+    try {
+      await waitUntil(
+        async () => {
+          await login(west, ada.user.email);
+          await new Promise((resolve) => setTimeout(resolve, 700));
+          return before.of('events').length > eventsBefore;
+        },
+        'a sign-in on west reaches the subscriber on east again',
+        30_000,
+      );
+    } catch (error) {
+      // What each side saw of Redis, for a failure that only shows on a loaded machine.
+      const redisLines = (api: ApiProcess): string =>
+        api
+          .stdout()
+          .split('\n')
+          .filter((line) => /redis|security_event/.test(line))
+          .slice(-10)
+          .join('\n');
+      throw new Error(
+        `${String(error)}\nsocket closed: ${String(before.isClosed)}; ` +
+          `messages: ${JSON.stringify(before.messages.slice(-3))}\n` +
+          `east:\n${redisLines(east)}\nwest:\n${redisLines(west)}`,
+        { cause: error },
+      );
+    }
     expect(before.of('events').at(-1)?.payload?.data?.securityEvents).toMatchObject({
       type: 'SIGNED_IN',
     });

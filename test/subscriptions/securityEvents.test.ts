@@ -12,6 +12,7 @@ import {
   REFRESH,
   registerUser,
   type AuthPayload,
+  bodyPayload,
 } from '../helpers/operations';
 import {
   CHANGE_PASSWORD,
@@ -36,7 +37,7 @@ async function login(email: string, userAgent = 'test-agent/1.0'): Promise<AuthP
     { headers: { 'user-agent': userAgent } },
   );
   if (!response.body.data) throw new Error(JSON.stringify(response.body.errors));
-  return response.body.data.login;
+  return bodyPayload(response.body.data.login);
 }
 
 /** A socket of `session` subscribed to securityEvents as operation "events". */
@@ -66,7 +67,10 @@ async function expectRevokedSoon(socket: TestSocket, since: number): Promise<voi
 }
 
 beforeAll(async () => {
-  api = await startApiProcess({ env: { MONGODB_URI: databaseUri(uniqueDbName()) } });
+  // Strict reuse detection, so that a replay revokes at once.
+  api = await startApiProcess({
+    env: { MONGODB_URI: databaseUri(uniqueDbName()), REFRESH_REUSE_GRACE: '0' },
+  });
 });
 
 afterEach(async () => {
@@ -75,7 +79,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await api?.stop();
-  killApiProcesses();
+  await killApiProcesses();
 });
 
 describe('securityEvents', () => {
@@ -162,7 +166,7 @@ describe('securityEvents', () => {
       type: 'PASSWORD_CHANGED',
       current: true,
     });
-    const fresh = await subscribed(response.body.data!.changePassword);
+    const fresh = await subscribed(bodyPayload(response.body.data!.changePassword));
     expect(fresh.isClosed).toBe(false);
   });
 

@@ -41,7 +41,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await api?.stop();
-  killApiProcesses();
+  await killApiProcesses();
 });
 
 describe('connection_init authentication', () => {

@@ -17,7 +17,7 @@ import {
   type TestServer,
 } from '../helpers/testServer';
 
-type LoginResponse = GraphQLResponse<{ login: AuthPayload }>;
+type LoginResponse = GraphQLResponse<{ login: Omit<AuthPayload, 'refreshToken'> }>;
 
 let forwarded = 0;
 

@@ -24,7 +24,7 @@ async function revokedRefreshToken(api: TestServer, ip: string): Promise<string>
     { input: { email: uniqueEmail('revoked'), password: GOOD_PASSWORD } },
     from(ip),
   );
-  const token = session.body.data!.register.refreshToken;
+  const token = session.body.data!.register.refreshToken!;
   await api.gql('mutation ($t: String!) { logout(refreshToken: $t) }', { t: token }, from(ip));
   return token;
 }
@@ -49,7 +49,7 @@ describe('the per-IP ceiling (AUTH_IP_LIMIT, default 300 per 15 minutes)', () =>
         { input: { email: uniqueEmail('office'), password: GOOD_PASSWORD } },
         from(office),
       );
-      tokens.push(response.body.data!.register.refreshToken);
+      tokens.push(response.body.data!.register.refreshToken!);
     }
     for (let round = 0; round < 20; round += 1) {
       const responses = await Promise.all(
@@ -57,7 +57,7 @@ describe('the per-IP ceiling (AUTH_IP_LIMIT, default 300 per 15 minutes)', () =>
       );
       responses.forEach((response, i) => {
         expect(response.body.errors).toBeUndefined();
-        tokens[i] = response.body.data!.refreshToken.refreshToken;
+        tokens[i] = response.body.data!.refreshToken.refreshToken!;
       });
     }
   }, 120_000);
@@ -69,7 +69,7 @@ describe('the per-IP ceiling (AUTH_IP_LIMIT, default 300 per 15 minutes)', () =>
       { input: { email: uniqueEmail('good'), password: GOOD_PASSWORD } },
       from(address),
     );
-    const good = registered.body.data!.register.refreshToken;
+    const good = registered.body.data!.register.refreshToken!;
     const stale = await revokedRefreshToken(api, '203.0.113.12');
     // The registration above counted once.
     for (let i = 0; i < 299; i += 1) {

@@ -7,6 +7,7 @@ import {
   registerUser,
   tokenClaims,
   type AuthPayload,
+  bodyPayload,
 } from '../helpers/operations';
 import { startTestServer, type TestServer } from '../helpers/testServer';
 import { accessTokenClaims, forgeAccessToken } from '../helpers/tokens';
@@ -42,7 +43,7 @@ async function promote(api: TestServer, user: AuthPayload): Promise<AuthPayload>
   const login = await api.gql(LOGIN, {
     input: { email: user.user.email, password: GOOD_PASSWORD },
   });
-  return login.body.data!.login;
+  return bodyPayload(login.body.data!.login);
 }
 
 describe('access tokens with the default role→scope map', () => {

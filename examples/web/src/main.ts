@@ -10,8 +10,16 @@ import {
   type UserFieldsFragment,
 } from '../../../client/generated/graphql';
 
-// Same origin: Vite's dev server (and the preview server) proxy /graphql to the API.
-const auth = createAuthClient({ url: '/graphql' });
+// Same origin: Vite's dev server (and the preview server) proxy /graphql to the API. The page runs
+// in cookie mode, for an API started with REFRESH_TOKEN_COOKIE=true, when built or served with
+// VITE_REFRESH_TOKEN_IN=cookie or opened with `?refreshTokenIn=cookie`: the browser then keeps the
+// refresh token in an HttpOnly cookie and the page stores nothing (docs/frontend.md, "Cookie mode").
+const refreshTokenIn =
+  import.meta.env.VITE_REFRESH_TOKEN_IN === 'cookie' ||
+  new URLSearchParams(window.location.search).get('refreshTokenIn') === 'cookie'
+    ? 'cookie'
+    : 'body';
+const auth = createAuthClient({ url: '/graphql', refreshTokenIn });
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);

@@ -14,6 +14,12 @@ export interface RefreshSecretFields {
   secretHash: string;
   /** When this token stops working on its own (REFRESH_TOKEN_TTL, capped by the session). */
   expiresAt: Date;
+  /**
+   * When the token was issued, which for every generation after the first is when its predecessor
+   * was exchanged: the start of that predecessor's grace window (docs/sessions.md). Absent on
+   * secrets written before the window existed, which then get no grace.
+   */
+  createdAt?: Date;
 }
 
 export type RefreshSecretModel = Model<RefreshSecretFields>;
@@ -25,6 +31,7 @@ const refreshSecretSchema = new Schema<RefreshSecretFields>(
     generation: { type: Number, required: true },
     secretHash: { type: String, required: true },
     expiresAt: { type: Date, required: true },
+    createdAt: { type: Date },
   },
   { versionKey: false },
 );

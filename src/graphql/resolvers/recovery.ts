@@ -1,5 +1,6 @@
 import { requireClaims } from '../context';
 import type { MutationResolvers, UserResolvers } from '../../generated/graphql';
+import { refreshTokenTransport } from './refreshTokenTransport';
 
 type RecoveryMutationName =
   'requestPasswordReset' | 'resetPassword' | 'requestEmailVerification' | 'verifyEmail';
@@ -8,8 +9,11 @@ type RecoveryMutationName =
 export const RecoveryMutation: Pick<MutationResolvers, RecoveryMutationName> = {
   requestPasswordReset: (_root, { email }, context) =>
     context.services.passwordReset.request(email, context.client),
-  resetPassword: (_root, { token, newPassword }, context) =>
-    context.services.passwordReset.reset(token, newPassword, context.client),
+  // A reset signs the user in: the new session's refresh token travels like any other.
+  resetPassword: async (_root, { token, newPassword }, context) =>
+    refreshTokenTransport(context).deliver(
+      await context.services.passwordReset.reset(token, newPassword, context.client),
+    ),
   requestEmailVerification: (_root, _args, context) =>
     context.services.emailVerification.request(requireClaims(context), context.client),
   verifyEmail: (_root, { token }, context) => context.services.emailVerification.verify(token),
