@@ -30,7 +30,10 @@ describe('/metrics on METRICS_PORT', () => {
   let api: TestServer;
 
   beforeAll(async () => {
-    api = await startTestServer({ env: { METRICS_PORT: '0', REGISTER_EMAIL_LIMIT: '1' } });
+    // No grace window: a rotated token presented again is reuse at once (docs/sessions.md).
+    api = await startTestServer({
+      env: { METRICS_PORT: '0', REGISTER_EMAIL_LIMIT: '1', REFRESH_REUSE_GRACE: '0' },
+    });
   });
 
   afterAll(async () => {
