@@ -269,7 +269,10 @@ async function main(): Promise<void> {
         nodeFlags,
       });
       servers.push(scaleApi);
-      const scaleDatabase = await connectDatabase(scaleUri.toString());
+      // The fill writes batches of thousands: more than the 5 s a request may wait.
+      const scaleDatabase = await connectDatabase(scaleUri.toString(), {
+        socketTimeoutMS: 120_000,
+      });
       try {
         const config = loadConfig(scaleEnv);
         scale = await runScaleScenario({

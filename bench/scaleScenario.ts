@@ -258,7 +258,16 @@ async function rotations(options: ScaleOptions, who: Sampled, count: number): Pr
 
 /** `me` for 64 users over 32 connections, idle and while 8 closed-loop clients log in. */
 async function readPath(options: ScaleOptions, sample: Sampled[]): Promise<ReadPathResult> {
-  const users = sample.slice(0, 64);
+  // Tokens minted now: those of the fill may have expired during a long one (a million users).
+  const users = sample.slice(0, 64).map((who) => ({
+    ...who,
+    accessToken: options.accessTokens.sign({
+      userId: who.userId,
+      roles: ['USER'],
+      sessionId: who.sessionId,
+      fresh: true,
+    }).token,
+  }));
   const connections = 32;
   let next = 0;
   const reads = (seconds: number) =>
