@@ -6,7 +6,6 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   globalSetup: '<rootDir>/test/globalSetup.ts',
   globalTeardown: '<rootDir>/test/globalTeardown.ts',
-  setupFilesAfterEnv: ['<rootDir>/test/setup/hashingIdle.ts'],
   // Two cores: one worker per core, each test file with its own database.
   maxWorkers: 2,
   testTimeout: 30000,
