@@ -2,30 +2,9 @@ import {
   SetUserRolesDocument as SET_ROLES,
   UsersDocument as USERS,
 } from '../../client/generated/graphql';
-import {
-  bodyPayload,
-  firstError,
-  GOOD_PASSWORD,
-  LOGIN,
-  ME,
-  registerUser,
-  type AuthPayload,
-} from '../helpers/operations';
+import { firstError, ME, registerAdmin, registerUser } from '../helpers/operations';
 import { refresh } from '../helpers/sessions';
 import { startTestServer, type TestServer } from '../helpers/testServer';
-
-/** Registers a user, makes them ADMIN in the database and signs them in again (fresh token). */
-async function registerAdmin(api: TestServer): Promise<AuthPayload> {
-  const registered = await registerUser(api);
-  await api.database.models.User.updateOne(
-    { _id: registered.user.id },
-    { $set: { roles: ['USER', 'ADMIN'] } },
-  );
-  const response = await api.gql(LOGIN, {
-    input: { email: registered.user.email, password: GOOD_PASSWORD },
-  });
-  return bodyPayload(response.body.data!.login);
-}
 
 async function storedRoles(api: TestServer, userId: string): Promise<string[]> {
   const user = await api.database.models.User.findById(userId).lean();

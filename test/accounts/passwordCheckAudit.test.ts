@@ -22,43 +22,40 @@ function auditLinesOf(response: { headers: Headers }): LogLine[] {
 const WRONG = 'not-the-password-123';
 
 describe('a wrong current password', () => {
-  it('in changePassword writes login_failed with the user id and operation changePassword', async () => {
-    const session = await registerUser(api);
-    const response = await api.gql(
-      CHANGE_PASSWORD,
-      { currentPassword: WRONG, newPassword: 'a brand new passphrase' },
-      { token: session.accessToken },
-    );
-    expect(firstError(response).extensions).toMatchObject({ reason: 'INVALID_CREDENTIALS' });
-    expect(auditLinesOf(response)).toEqual([
-      expect.objectContaining({
-        event: 'login_failed',
-        userId: session.user.id,
-        operation: 'changePassword',
-        ip: '127.0.0.1',
-      }),
-    ]);
-    expect(logs.text()).not.toContain(WRONG);
-  });
+  // Each mutation that checks the current password, and how it is called with a wrong one.
+  const checks = [
+    {
+      operation: 'changePassword',
+      send: (token: string) =>
+        api.gql(
+          CHANGE_PASSWORD,
+          { currentPassword: WRONG, newPassword: 'a brand new passphrase' },
+          { token },
+        ),
+    },
+    {
+      operation: 'deleteAccount',
+      send: (token: string) => api.gql(DELETE_ACCOUNT, { password: WRONG }, { token }),
+    },
+  ];
 
-  it('in deleteAccount writes login_failed with the user id and operation deleteAccount', async () => {
-    const session = await registerUser(api);
-    const response = await api.gql(
-      DELETE_ACCOUNT,
-      { password: WRONG },
-      { token: session.accessToken },
-    );
-    expect(firstError(response).extensions).toMatchObject({ reason: 'INVALID_CREDENTIALS' });
-    expect(auditLinesOf(response)).toEqual([
-      expect.objectContaining({
-        event: 'login_failed',
-        userId: session.user.id,
-        operation: 'deleteAccount',
-        ip: '127.0.0.1',
-      }),
-    ]);
-    expect(logs.text()).not.toContain(WRONG);
-  });
+  it.each(checks)(
+    'in $operation writes login_failed with the user id and the operation',
+    async ({ operation, send }) => {
+      const session = await registerUser(api);
+      const response = await send(session.accessToken);
+      expect(firstError(response).extensions).toMatchObject({ reason: 'INVALID_CREDENTIALS' });
+      expect(auditLinesOf(response)).toEqual([
+        expect.objectContaining({
+          event: 'login_failed',
+          userId: session.user.id,
+          operation,
+          ip: '127.0.0.1',
+        }),
+      ]);
+      expect(logs.text()).not.toContain(WRONG);
+    },
+  );
 
   it('and a right one write no login_failed', async () => {
     const session = await registerUser(api);

@@ -3,6 +3,7 @@ import {
   firstError,
   LOGIN,
   GOOD_PASSWORD,
+  registerAdmin,
   registerUser,
   type AuthPayload,
   bodyPayload,
@@ -77,20 +78,8 @@ describe('users', () => {
 });
 
 describe('admin fields check the stored account, not only the token', () => {
-  async function freshAdmin(): Promise<AuthPayload> {
-    const registered = await registerUser(api);
-    await api.database.models.User.updateOne(
-      { _id: registered.user.id },
-      { $set: { roles: ['USER', 'ADMIN'] } },
-    );
-    const response = await api.gql(LOGIN, {
-      input: { email: registered.user.email, password: GOOD_PASSWORD },
-    });
-    return bodyPayload(response.body.data!.login);
-  }
-
   it('refuses a demoted admin at once, although the token still says ADMIN', async () => {
-    const demoted = await freshAdmin();
+    const demoted = await registerAdmin(api);
     expect((await api.gql(USERS, {}, { token: demoted.accessToken })).body.errors).toBeUndefined();
     await api.gql(
       SET_ROLES,
@@ -109,7 +98,7 @@ describe('admin fields check the stored account, not only the token', () => {
   });
 
   it('lets the stored roles decide for a live session whose token still says ADMIN', async () => {
-    const demoted = await freshAdmin();
+    const demoted = await registerAdmin(api);
     // Roles changed underneath the session (a direct write: nothing ended the session).
     await api.database.models.User.updateOne(
       { _id: demoted.user.id },
@@ -132,7 +121,7 @@ describe('admin fields check the stored account, not only the token', () => {
   });
 
   it('refuses the access token of an admin session that was logged out', async () => {
-    const loggedOut = await freshAdmin();
+    const loggedOut = await registerAdmin(api);
     await api.gql(`mutation($t: String!) { logout(refreshToken: $t) }`, {
       t: loggedOut.refreshToken,
     });

@@ -1,5 +1,5 @@
 import type { AuthPayloadFieldsFragment } from '../../client/generated/graphql';
-import { RegisterDocument } from '../../client/generated/graphql';
+import { LoginDocument, RegisterDocument } from '../../client/generated/graphql';
 import type { TestServer } from './testServer';
 
 // The operations tests send are the client's own (client/operations/*.graphql), typed by codegen,
@@ -51,6 +51,27 @@ export async function registerUser(
     throw new Error(`register failed: ${JSON.stringify(response.body.errors)}`);
   }
   return bodyPayload(response.body.data.register);
+}
+
+/**
+ * Registers a user, makes them ADMIN in the database and signs them in again, so the payload's
+ * token is fresh and carries the role.
+ */
+export async function registerAdmin(
+  api: Pick<TestServer, 'gql' | 'database'>,
+): Promise<AuthPayload> {
+  const registered = await registerUser(api);
+  await api.database.models.User.updateOne(
+    { _id: registered.user.id },
+    { $set: { roles: ['USER', 'ADMIN'] } },
+  );
+  const response = await api.gql(LoginDocument, {
+    input: { email: registered.user.email, password: GOOD_PASSWORD },
+  });
+  if (!response.body.data?.login) {
+    throw new Error(`login failed: ${JSON.stringify(response.body.errors)}`);
+  }
+  return bodyPayload(response.body.data.login);
 }
 
 /** The first error of a response, for assertions. */
