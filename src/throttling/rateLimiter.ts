@@ -32,6 +32,8 @@ export interface RateLimiter {
 // hit took that place a moment ago, so this is reached only when far more requests race for one
 // bucket than any limit allows.
 const MAX_ATTEMPTS = 64;
+// An upsert that lost the race to create its document succeeds on its second try.
+const UPSERT_ATTEMPTS = 3;
 
 function hitId(bucket: string, n: number): string {
   return `${bucket}#${n}`;
@@ -69,6 +71,23 @@ export function createRateLimiter(
     }
   }
 
+  /**
+   * Moves a bucket's fields forward with `$max`, creating the bucket if needed. Two upserts of a
+   * bucket that does not exist yet can both try to insert it, and the one that loses fails with a
+   * duplicate key on MongoDB and FerretDB alike; trying again then finds the document and updates
+   * it. The bucket is only a hint for the next count, so this never refuses a request.
+   */
+  async function moveForward(bucket: string, fields: Record<string, number | Date>) {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await RateLimitBucket.updateOne({ _id: bucket }, { $max: fields }, { upsert: true });
+        return;
+      } catch (error) {
+        if (!isDuplicateKeyError(error) || attempt >= UPSERT_ATTEMPTS) throw error;
+      }
+    }
+  }
+
   function refusal(blockingAt: number, now: number, windowMs: number): RateLimitedError {
     const freeAt = blockingAt + windowMs;
     return new RateLimitedError(Math.max(1, Math.ceil((freeAt - now) / 1000)));
@@ -94,11 +113,7 @@ export function createRateLimiter(
         }
       }
       if (await tryInsert(bucket, n, now, windowMs)) {
-        await RateLimitBucket.updateOne(
-          { _id: bucket },
-          { $max: { next: n + 1, expiresAt: new Date(now + windowMs) } },
-          { upsert: true },
-        );
+        await moveForward(bucket, { next: n + 1, expiresAt: new Date(now + windowMs) });
         return undefined;
       }
     }
@@ -132,11 +147,7 @@ export function createRateLimiter(
     async reset(bucket) {
       const now = Date.now();
       // Only ever moves forward, so a reset and a concurrent hit cannot undo each other.
-      await RateLimitBucket.updateOne(
-        { _id: bucket },
-        { $max: { resetAt: new Date(now), expiresAt: new Date(now + 1000) } },
-        { upsert: true },
-      );
+      await moveForward(bucket, { resetAt: new Date(now), expiresAt: new Date(now + 1000) });
     },
   };
 }

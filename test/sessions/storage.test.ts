@@ -123,7 +123,13 @@ describe('concurrency across two API processes', () => {
       ),
     );
     const sessions = logins.map((response) => {
-      if (!response.body.data) throw new Error(JSON.stringify(response.body.errors));
+      if (!response.body.data) {
+        // The servers' own account of a failure, which the client only sees as a code.
+        const failures = [east, west]
+          .flatMap((api) => api.stdout().split('\n'))
+          .filter((line) => /"level":(50|60)/.test(line));
+        throw new Error(`${JSON.stringify(response.body.errors)}\n${failures.join('\n')}`);
+      }
       return bodyPayload(response.body.data.login);
     });
     const listed = await west.gql(SESSIONS, {}, { token: sessions[0]!.accessToken });

@@ -35,6 +35,23 @@ async function outcome(attempt: Promise<void>): Promise<'counted' | number> {
 }
 
 describe('createRateLimiter', () => {
+  it('counts concurrent first hits of new buckets from two instances without an error', async () => {
+    // Each hit creates the bucket's document if it is missing; two creations of one document race.
+    const rule = { limit: 1000, windowSeconds: 60 };
+    for (let round = 0; round < 10; round += 1) {
+      const bucket = `fresh:${round}`;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          outcome((i % 2 ? limiterA : limiterB).hit(bucket, rule)),
+        ),
+      );
+      expect(results).toEqual(Array(8).fill('counted'));
+      await Promise.all(
+        Array.from({ length: 4 }, (_, i) => (i % 2 ? limiterA : limiterB).reset(`reset:${round}`)),
+      );
+    }
+  });
+
   it('never lets concurrent hits from two instances exceed the limit', async () => {
     const rule = { limit: 5, windowSeconds: 60 };
     const burst = await Promise.all(
