@@ -50,6 +50,20 @@ export function isDuplicateKeyError(error: unknown): boolean {
   );
 }
 
+/**
+ * Runs an upsert, once more if it lost the race to create its document. Two upserts of a document
+ * that does not exist yet can both try to insert it; the loser fails with a duplicate key on
+ * MongoDB and FerretDB alike, and its second try finds the document and updates it.
+ */
+export async function upsertRetryingRace<T>(upsert: () => Promise<T>): Promise<T> {
+  try {
+    return await upsert();
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+    return upsert();
+  }
+}
+
 export interface ConnectOptions {
   /** Overrides the database named in the URI (tests give each file its own). */
   readonly dbName?: string;

@@ -1,4 +1,4 @@
-import { isDuplicateKeyError, type Models } from '../db/database';
+import { upsertRetryingRace, type Models } from '../db/database';
 import type { RecoveryPurpose, RecoveryTokenDocument } from '../db/models/RecoveryToken';
 import type { UserDocument } from '../db/models/User';
 import {
@@ -57,20 +57,15 @@ export function createRecoveryTokenStore(
         expiresAt,
       });
       // Written after the token: from now on only this one redeems, every earlier one is void.
-      // Two first requests of one user can both try to create the marker; the one that loses
-      // the race (a duplicate key) finds it on its second try and replaces it.
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          await RecoveryToken.replaceOne(
-            { _id: newestId(purpose, user._id) },
-            { purpose, userId: user._id, email: user.email, expiresAt, newest: tokenId },
-            { upsert: true },
-          );
-          return token;
-        } catch (error) {
-          if (!isDuplicateKeyError(error) || attempt >= 3) throw error;
-        }
-      }
+      // Two first requests of one user can both try to create the marker.
+      await upsertRetryingRace(() =>
+        RecoveryToken.replaceOne(
+          { _id: newestId(purpose, user._id) },
+          { purpose, userId: user._id, email: user.email, expiresAt, newest: tokenId },
+          { upsert: true },
+        ),
+      );
+      return token;
     },
 
     async find(purpose, token) {

@@ -1,4 +1,4 @@
-import { isDuplicateKeyError, type Models } from '../db/database';
+import { isDuplicateKeyError, upsertRetryingRace, type Models } from '../db/database';
 import { RateLimitedError } from '../errors';
 
 /** At most `limit` hits per bucket in any `windowSeconds`. */
@@ -32,8 +32,6 @@ export interface RateLimiter {
 // hit took that place a moment ago, so this is reached only when far more requests race for one
 // bucket than any limit allows.
 const MAX_ATTEMPTS = 64;
-// An upsert that lost the race to create its document succeeds on its second try.
-const UPSERT_ATTEMPTS = 3;
 
 function hitId(bucket: string, n: number): string {
   return `${bucket}#${n}`;
@@ -71,21 +69,11 @@ export function createRateLimiter(
     }
   }
 
-  /**
-   * Moves a bucket's fields forward with `$max`, creating the bucket if needed. Two upserts of a
-   * bucket that does not exist yet can both try to insert it, and the one that loses fails with a
-   * duplicate key on MongoDB and FerretDB alike; trying again then finds the document and updates
-   * it. The bucket is only a hint for the next count, so this never refuses a request.
-   */
-  async function moveForward(bucket: string, fields: Record<string, number | Date>) {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await RateLimitBucket.updateOne({ _id: bucket }, { $max: fields }, { upsert: true });
-        return;
-      } catch (error) {
-        if (!isDuplicateKeyError(error) || attempt >= UPSERT_ATTEMPTS) throw error;
-      }
-    }
+  /** Moves a bucket's fields forward with `$max`, creating it if needed; only a hint for counting. */
+  function moveForward(bucket: string, fields: Record<string, number | Date>) {
+    return upsertRetryingRace(() =>
+      RateLimitBucket.updateOne({ _id: bucket }, { $max: fields }, { upsert: true }),
+    );
   }
 
   function refusal(blockingAt: number, now: number, windowMs: number): RateLimitedError {
