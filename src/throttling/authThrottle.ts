@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import {
-  DEFAULT_REGISTRATION_LIMITS,
-  type RateLimitConfig,
-  type RegistrationLimitsConfig,
-} from '../config';
+import type { RateLimitConfig, RegistrationLimitsConfig } from '../config';
 import { ClientError, RateLimitedError } from '../errors';
 import type { ClientInfo } from '../sessions/types';
 import type { RateLimiter, RateLimitRule } from './rateLimiter';
@@ -91,7 +87,7 @@ export function clientBucket(ip: string): string {
 export function createAuthThrottle(
   config: RateLimitConfig,
   limiter: RateLimiter,
-  registration: RegistrationLimitsConfig = DEFAULT_REGISTRATION_LIMITS,
+  registration: RegistrationLimitsConfig,
 ): AuthThrottle {
   const account: RateLimitRule = {
     limit: config.loginMaxFailures,

@@ -76,7 +76,11 @@ beforeAll(async () => {
   hold = holding.hold;
   const accessTokens = createAccessTokens(config.jwt);
   const refreshTokens = createRefreshTokenStore({ config, models, audit: silentAuditLog });
-  const throttle = createAuthThrottle(config.rateLimit, createRateLimiter(models));
+  const throttle = createAuthThrottle(
+    config.rateLimit,
+    createRateLimiter(models),
+    config.registrationLimits,
+  );
   const common = {
     models,
     passwords: holding.hasher,
