@@ -95,6 +95,17 @@ export class AuthenticationError extends ClientError {
 }
 
 /**
+ * A refresh token that was already exchanged, presented again (docs/sessions.md, "Reuse
+ * detection"). The client sees exactly INVALID_REFRESH_TOKEN, so whoever holds the stale copy
+ * learns nothing; the class tells the metrics that the session was revoked for reuse.
+ */
+export class RefreshTokenReuseError extends AuthenticationError {
+  constructor() {
+    super('INVALID_REFRESH_TOKEN');
+  }
+}
+
+/**
  * The caller is signed in but may not do this. `INSUFFICIENT_SCOPE` and `POLICY_DENIED` carry
  * details of their own: throw their subclasses below rather than passing `details` here.
  */

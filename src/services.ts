@@ -27,7 +27,7 @@ import { createRecoveryTokenStore } from './recovery/recoveryTokenStore';
 import { withVerificationMail } from './recovery/withVerificationMail';
 import { publishingAuditLog } from './events/auditEvents';
 import { createMemoryEventBus, type EventBus } from './events/eventBus';
-import { reuseMarkingAuditLog, withAuthMetrics } from './metrics/authMetrics';
+import { withAuthMetrics } from './metrics/authMetrics';
 import type { ApiMetrics } from './metrics/metrics';
 import { observedLimiter } from './metrics/observedLimiter';
 import {
@@ -80,9 +80,8 @@ export function createServices(
   const logger = options.logger ?? SILENT;
   const events = options.events ?? createMemoryEventBus();
   // Every audited sign-in, revocation and role change also becomes a live security event.
-  const published = publishingAuditLog(options.audit ?? silentAuditLog, events);
+  const audit = publishingAuditLog(options.audit ?? silentAuditLog, events);
   const { metrics } = options;
-  const audit = metrics ? reuseMarkingAuditLog(published) : published;
   const accessTokens = createAccessTokens(config.jwt);
   const passwords = createPasswordHasher(config.bcryptCost);
   const refreshTokens = createRefreshTokenStore({ config, models, audit });

@@ -57,8 +57,8 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     operation: 'changePassword' | 'deleteAccount',
   ) {
     await throttle.countLoginAttempt(user.email, client);
-    if (!(await passwords.verify(password, user.passwordHash))) {
-      audit('login_failed', { userId: user.id, operation, ip: client.ip });
+    if (!(await passwords.verify(password, user.passwordHash, client.ip))) {
+      audit('login_failed', { userId: user.id, operation, ip: client.ip }, client.request);
       throw new AuthenticationError('INVALID_CREDENTIALS');
     }
     await throttle.loginSucceeded(user.email);
@@ -71,7 +71,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       const user = await users.current(caller);
       assertPasswordPolicy(newPassword, 'newPassword', deps.passwordMinLength);
       await checkPassword(user, currentPassword, client, 'changePassword');
-      const passwordHash = await passwords.hash(newPassword);
+      const passwordHash = await passwords.hash(newPassword, client.ip);
       // Conditional on the hash just checked, so that on MongoDB of two concurrent changes only one
       // applies (FerretDB evaluates the condition, but not atomically with the write). A rare
       // operation, so the extra filter field is acceptable (docs/data-model.md).
@@ -88,13 +88,17 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       const listed = (await User.findById(user._id, { sessions: 1 })) ?? user;
       const sessions = await refreshTokens.revokeAllSessions(listed, 'password-changed');
       user.sessions.clear();
-      audit('password_changed', {
-        userId: user.id,
-        sessions,
-        reason: 'password-changed',
-        ip: client.ip,
-        userAgent: client.userAgent,
-      });
+      audit(
+        'password_changed',
+        {
+          userId: user.id,
+          sessions,
+          reason: 'password-changed',
+          ip: client.ip,
+          userAgent: client.userAgent,
+        },
+        client.request,
+      );
       return issueAuthResult(
         accessTokens,
         user,
@@ -113,7 +117,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
         emails.release(user.email),
         refreshTokens.revokeAllSessions(user, 'user-deleted'),
       ]);
-      audit('account_deleted', { userId: user.id });
+      audit('account_deleted', { userId: user.id }, client.request);
       return true;
     },
   };

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../logging/audit';
+import type { RequestScope } from '../logging/requestScope';
 import { Types } from 'mongoose';
 import type { Models } from '../db/database';
 import { AuthenticationError, ForbiddenError, RateLimitedError, UserInputError } from '../errors';
@@ -36,7 +37,7 @@ export interface AuthService {
   register(input: RegisterInput, client: ClientInfo): Promise<AuthResult>;
   login(input: LoginInput, client: ClientInfo): Promise<AuthResult>;
   refresh(refreshToken: string, client: ClientInfo): Promise<AuthResult>;
-  logout(refreshToken: string): Promise<boolean>;
+  logout(refreshToken: string, request?: RequestScope): Promise<boolean>;
 }
 
 export interface AuthServiceDeps {
@@ -114,13 +115,17 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
    * same user document can drop this session's entry (docs/data-model.md), which is no reason to
    * refuse a right password.
    */
-  async function recheck(checked: UserDocument, password: string): Promise<UserDocument | null> {
+  async function recheck(
+    checked: UserDocument,
+    password: string,
+    client: ClientInfo,
+  ): Promise<UserDocument | null> {
     const now = await User.findById(checked._id, { passwordHash: 1, roles: 1 });
     if (!now) return null;
     if (now.passwordHash === checked.passwordHash) return now;
     // Another login may have re-hashed the same password at the configured cost meanwhile: the
     // password decides, not the hash's bytes. Costs a comparison only when the hash changed.
-    return (await passwords.verify(password, now.passwordHash)) ? now : null;
+    return (await passwords.verify(password, now.passwordHash, client.ip)) ? now : null;
   }
 
   /**
@@ -129,10 +134,14 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
    * password change racing with us wins; a failure only leaves the old hash, which the next login
    * retries.
    */
-  async function upgradeHash(user: UserDocument, password: string): Promise<void> {
+  async function upgradeHash(
+    user: UserDocument,
+    password: string,
+    client: ClientInfo,
+  ): Promise<void> {
     if (!passwords.needsRehash(user.passwordHash)) return;
     try {
-      const passwordHash = await passwords.hash(password);
+      const passwordHash = await passwords.hash(password, client.ip);
       const { modifiedCount } = await User.updateOne(
         { _id: user._id, passwordHash: user.passwordHash },
         { $set: { passwordHash } },
@@ -151,7 +160,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       const name = parseName(input.name);
       // Saves a bcrypt hash on the common case; the insert below is what really decides.
       if (await emails.exists(email)) throw emailTaken();
-      const passwordHash = await passwords.hash(input.password);
+      const passwordHash = await passwords.hash(input.password, client.ip);
       const userId = new Types.ObjectId();
       if (!(await emails.claim(email, userId))) throw emailTaken();
       let user: UserDocument;
@@ -170,51 +179,71 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       // Before any lookup or hash: a throttled attempt costs nothing and says nothing.
       await throttle.countLoginAttempt(email, client).catch((error: unknown) => {
         if (error instanceof RateLimitedError) {
-          audit('login_throttled', {
-            email: isValidEmail(email) ? email : undefined,
-            ip: client.ip,
-            retryAfter: error.retryAfter,
-          });
+          audit(
+            'login_throttled',
+            {
+              email: isValidEmail(email) ? email : undefined,
+              ip: client.ip,
+              retryAfter: error.retryAfter,
+            },
+            client.request,
+          );
         }
         throw error;
       });
       const user = isValidEmail(email) ? await emails.findUser(email) : null;
       // Unknown email and wrong password cost one bcrypt comparison each and fail identically.
       const ok = user
-        ? await passwords.verify(input.password, user.passwordHash)
-        : await passwords.verifyAgainstDummy(input.password);
+        ? await passwords.verify(input.password, user.passwordHash, client.ip)
+        : await passwords.verifyAgainstDummy(input.password, client.ip);
       if (!user || !ok) {
         await throttle.loginFailed(client);
         // The address only when it is one: people type passwords into the email field.
-        audit('login_failed', {
-          userId: user?.id,
-          email: user || !isValidEmail(email) ? undefined : email,
-          ip: client.ip,
-        });
+        audit(
+          'login_failed',
+          {
+            userId: user?.id,
+            email: user || !isValidEmail(email) ? undefined : email,
+            ip: client.ip,
+          },
+          client.request,
+        );
         throw new AuthenticationError('INVALID_CREDENTIALS');
       }
       await throttle.loginSucceeded(email);
       // Only after the password check, so the refusal tells nothing to someone without it.
       if (deps.requireVerifiedEmail && !user.emailVerified) {
-        audit('login_failed', { userId: user.id, ip: client.ip, reason: 'EMAIL_NOT_VERIFIED' });
+        audit(
+          'login_failed',
+          { userId: user.id, ip: client.ip, reason: 'EMAIL_NOT_VERIFIED' },
+          client.request,
+        );
         throw new ForbiddenError('EMAIL_NOT_VERIFIED');
       }
       const session = await refreshTokens.startSession(user, client);
-      const current = await recheck(user, input.password);
+      const current = await recheck(user, input.password, client);
       if (!current) {
         await refreshTokens.revokeSession(user, session.sessionId, 'password-changed');
-        audit('login_failed', { userId: user.id, ip: client.ip, reason: 'PASSWORD_CHANGED' });
+        audit(
+          'login_failed',
+          { userId: user.id, ip: client.ip, reason: 'PASSWORD_CHANGED' },
+          client.request,
+        );
         throw new AuthenticationError('INVALID_CREDENTIALS');
       }
       // A role change meanwhile has ended the sessions it saw; the token carries the roles now.
       user.roles = current.roles;
-      await upgradeHash(user, input.password);
-      audit('login_succeeded', {
-        userId: user.id,
-        sessionId: session.sessionId,
-        ip: client.ip,
-        userAgent: client.userAgent,
-      });
+      await upgradeHash(user, input.password, client);
+      audit(
+        'login_succeeded',
+        {
+          userId: user.id,
+          sessionId: session.sessionId,
+          ip: client.ip,
+          userAgent: client.userAgent,
+        },
+        client.request,
+      );
       return payload(user, session, true);
     },
 
@@ -226,8 +255,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       return payload(next.user, next, false);
     },
 
-    async logout(refreshToken) {
-      await refreshTokens.revokeByToken(refreshToken);
+    async logout(refreshToken, request) {
+      await refreshTokens.revokeByToken(refreshToken, request);
       return true;
     },
   };

@@ -3,6 +3,7 @@ import { isValidObjectId, type Types } from 'mongoose';
 import type { RoleScopes } from '../config';
 import { hasScope, scopesForRoles } from '../tokens/scopes';
 import { silentAuditLog, type AuditLog } from '../logging/audit';
+import type { RequestScope } from '../logging/requestScope';
 import type { Models } from '../db/database';
 import { AuthenticationError, ForbiddenError, UserInputError } from '../errors';
 import type { RoleName, UserDocument } from '../db/models/User';
@@ -29,7 +30,12 @@ export interface UserService {
    * of that user, so no token keeps carrying it; removing the last ADMIN is refused with
    * FORBIDDEN/LAST_ADMIN.
    */
-  setRoles(caller: Caller, userId: string, roles: readonly RoleName[]): Promise<UserDocument>;
+  setRoles(
+    caller: Caller,
+    userId: string,
+    roles: readonly RoleName[],
+    request?: RequestScope,
+  ): Promise<UserDocument>;
   /**
    * Same as {@link setRoles}, by email (the CLI's way to make the first ADMIN), under the same
    * rules: the command line may not remove the last ADMIN either.
@@ -72,7 +78,11 @@ export function createUserService(deps: UserServiceDeps): UserService {
     throw new ForbiddenError('LAST_ADMIN');
   }
 
-  async function applyRoles(user: UserDocument, roles: readonly RoleName[]): Promise<UserDocument> {
+  async function applyRoles(
+    user: UserDocument,
+    roles: readonly RoleName[],
+    request?: RequestScope,
+  ): Promise<UserDocument> {
     const previousRoles = [...user.roles];
     const next = uniqueRoles(roles);
     await User.updateOne({ _id: user._id }, { $set: { roles: next } });
@@ -88,7 +98,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
       sessions = await refreshTokens.revokeAllSessions(listed, 'roles-changed');
       user.sessions.clear();
     }
-    audit('roles_changed', { userId: user.id, roles: [...next], previousRoles, sessions });
+    audit('roles_changed', { userId: user.id, roles: [...next], previousRoles, sessions }, request);
     return user;
   }
 
@@ -130,14 +140,14 @@ export function createUserService(deps: UserServiceDeps): UserService {
       return User.find().sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit);
     },
 
-    async setRoles(caller, userId, roles) {
+    async setRoles(caller, userId, roles, request) {
       await currentGranted(caller, 'users:write');
       if (!isValidObjectId(userId)) {
         throw new UserInputError('INVALID_ID', 'userId', 'No user has this id.');
       }
       const user = await User.findById(userId);
       if (!user) throw new UserInputError('NOT_FOUND', 'userId', 'No user has this id.');
-      return applyRoles(user, roles);
+      return applyRoles(user, roles, request);
     },
 
     async setRolesByEmail(email, roles) {

@@ -6,6 +6,17 @@ import { ferretDbBinary } from './ferretDbBinary';
 import { waitForPort } from './waitForPort';
 
 /**
+ * Go's garbage collector settings for FerretDB (docs/data-model.md, "The embedded database"):
+ * collect when the heap has grown tenfold instead of doubled, and harder as it nears 512 MiB. Each
+ * find decodes a stored document into short-lived garbage; on a read-heavy load this takes about
+ * a third off FerretDB's CPU per find. A variable already in the environment wins.
+ */
+const FERRETDB_GC = {
+  GOGC: process.env.GOGC ?? '1000',
+  GOMEMLIMIT: process.env.GOMEMLIMIT ?? '512MiB',
+};
+
+/**
  * Starts FerretDB 1.24 with its SQLite backend, storing data under `dataDir`; `log` hears about a
  * first build of the binary.
  */
@@ -33,7 +44,7 @@ export async function startFerretDb(
       '--debug-addr=-',
       '--log-level=error',
     ],
-    { stdio: ['pipe', 'ignore', 'pipe'] },
+    { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, ...FERRETDB_GC } },
   );
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {

@@ -38,8 +38,8 @@ export function noticeFromAudit(event: AuditEvent, fields: AuditFields): Securit
  * turns those moments into live events.
  */
 export function publishingAuditLog(audit: AuditLog, bus: EventBus): AuditLog {
-  return (event, fields = {}) => {
-    audit(event, fields);
+  return (event, fields = {}, request) => {
+    audit(event, fields, request);
     const notice = noticeFromAudit(event, fields);
     if (notice) bus.publish(notice);
   };

@@ -3,6 +3,7 @@ import type { RefreshTokenTransport } from '../http/refreshTokenTransport';
 import type { Services } from '../services';
 import type { ClientInfo } from '../sessions/types';
 import type { AccessClaims, AccessTokens } from '../tokens/accessTokens';
+import type { RequestScope } from '../logging/requestScope';
 
 /** What the request's credentials amount to; decided once per request, never thrown. */
 export type RequestAuth =
@@ -26,6 +27,8 @@ export interface GraphQLContext {
 
 export interface RequestFacts {
   readonly requestId: string;
+  /** The HTTP request's scope (src/http/requestLogging.ts), which the services' lines name. */
+  readonly scope?: RequestScope;
   readonly authorization: string | undefined;
   readonly ip: string | null;
   readonly userAgent: string | undefined;
@@ -66,6 +69,7 @@ export function buildContext(services: Services, request: RequestFacts): GraphQL
     client: {
       ip: request.ip,
       userAgent: request.userAgent ? request.userAgent.slice(0, MAX_USER_AGENT_LENGTH) : null,
+      ...(request.scope ? { request: request.scope } : {}),
     },
     services,
     requestId: request.requestId,

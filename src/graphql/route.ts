@@ -2,7 +2,7 @@ import type { ApolloServer } from '@apollo/server';
 import fastifyApollo from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import { BODY_TRANSPORT, createCookieTransport } from '../http/refreshTokenTransport';
-import { currentRequestScope } from '../logging/requestScope';
+import { requestScopeOf } from '../http/requestLogging';
 import type { Services } from '../services';
 import { buildContext, type GraphQLContext } from './context';
 
@@ -31,13 +31,14 @@ export async function registerGraphQLRoute(
     path: GRAPHQL_PATH,
     method: ['GET', 'POST', 'OPTIONS'],
     context: (request, reply) => {
+      const scope = requestScopeOf(request);
       const context = buildContext(services, {
         authorization: request.headers.authorization,
         ip: request.ip ?? null,
         userAgent: request.headers['user-agent'],
         requestId: request.id,
+        scope,
       });
-      const scope = currentRequestScope();
       if (scope && context.auth.status === 'authenticated') scope.actorId = context.auth.claims.sub;
       if (context.auth.status === 'rejected')
         void reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);

@@ -1,22 +1,28 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { pathOf } from '../logging/logger';
-import { runInRequestScope, type RequestScope } from '../logging/requestScope';
+import type { RequestScope } from '../logging/requestScope';
 import { REQUEST_ID_HEADER } from './requestId';
 
 const PROBE_PATHS = new Set(['/health', '/ready']);
 
+const scopes = new WeakMap<FastifyRequest, RequestScope>();
+
+/** The scope {@link registerRequestLogging} gave `request`; undefined before its first hook. */
+export function requestScopeOf(request: FastifyRequest): RequestScope | undefined {
+  return scopes.get(request);
+}
+
 /**
- * Gives every request a scope (its id, later its caller and operation) that log lines written
- * while serving it pick up, echoes the id in `x-request-id`, and writes one line per request when
- * it completes: method, path without the query string, operation name, status and duration.
+ * Gives every request a scope (its id, later its caller and operation) that the GraphQL route
+ * hands to the services serving it, echoes the id in `x-request-id`, and writes one line per
+ * request when it completes: method, path without the query string, operation name, status and
+ * duration.
  */
 export function registerRequestLogging(app: FastifyInstance): void {
-  const scopes = new WeakMap<FastifyRequest, RequestScope>();
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
-    const scope: RequestScope = { requestId: request.id, clientAddress: request.ip };
-    scopes.set(request, scope);
-    runInRequestScope(scope, done);
+    scopes.set(request, { requestId: request.id });
+    done();
   });
   app.addHook('onResponse', (request, reply, done) => {
     const line = {

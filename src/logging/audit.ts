@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { currentRequestScope } from './requestScope';
+import type { RequestScope } from './requestScope';
 
 /**
  * Security events, written as log lines whose `event` field is one of these names. The names are
@@ -29,8 +29,8 @@ export type AuditFields = Readonly<
   Record<string, string | number | boolean | null | undefined | readonly string[]>
 >;
 
-/** Writes one audit line. */
-export type AuditLog = (event: AuditEvent, fields?: AuditFields) => void;
+/** Writes one audit line; `request` is the request it happened in, when there is one. */
+export type AuditLog = (event: AuditEvent, fields?: AuditFields, request?: RequestScope) => void;
 
 // Events that call for a human's attention even when nothing else is wrong.
 const WARNING_EVENTS: ReadonlySet<AuditEvent> = new Set([
@@ -51,9 +51,8 @@ export function createAuditLog(logger: FastifyBaseLogger): AuditLog {
     { audit: true },
     { level: logger.level === 'silent' ? 'silent' : 'info' },
   );
-  return (event, fields = {}) => {
-    const scope = currentRequestScope();
-    const line = { ...fields, event, reqId: scope?.requestId, actorId: scope?.actorId };
+  return (event, fields = {}, request) => {
+    const line = { ...fields, event, reqId: request?.requestId, actorId: request?.actorId };
     if (WARNING_EVENTS.has(event)) log.warn(line, event);
     else log.info(line, event);
   };

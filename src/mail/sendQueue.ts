@@ -1,5 +1,4 @@
 import type { EventLogger } from '../logging/logger';
-import { currentRequestScope } from '../logging/requestScope';
 import type { MailMessage } from './message';
 import type { MailTransport } from './transport';
 
@@ -11,6 +10,8 @@ import type { MailTransport } from './transport';
 export interface MailJob {
   /** What the message is, for log lines (`password-reset`, `email-verification`). */
   readonly kind: string;
+  /** The request that asked for the message, named in the queue's log lines about it. */
+  readonly reqId?: string;
   compose(): Promise<MailMessage | null>;
 }
 
@@ -110,7 +111,7 @@ export function createMailQueue(options: MailQueueOptions): MailQueue {
 
   return {
     enqueue(job) {
-      const reqId = currentRequestScope()?.requestId;
+      const { reqId } = job;
       if (closed || pending >= maxPending) {
         logger.warn({ reqId, kind: job.kind, pending }, 'mail dropped: the send queue is full');
         return;

@@ -1,20 +1,24 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { RateLimitedError } from '../errors';
-import { currentRequestScope } from '../logging/requestScope';
 import { clientAddressKey } from '../throttling/authThrottle';
 
 /** bcrypt, run off the event loop in worker threads. */
 export interface HashingPool {
-  hash(password: string, cost: number): Promise<string>;
-  compare(password: string, hash: string): Promise<boolean>;
+  /**
+   * `clientAddress` is the address of the request the hash is for, whose share of the pool it
+   * takes (docs/security.md, "Password hashing under load"); work outside a request has none and
+   * is not counted against any share.
+   */
+  hash(password: string, cost: number, clientAddress?: string | null): Promise<string>;
+  compare(password: string, hash: string, clientAddress?: string | null): Promise<boolean>;
   /**
    * Runs `work`, a call that will hash (a login, a registration), as one of its client's share
    * from the start, so that a flood is refused before it costs any database work either: at most
    * `perClientLimit` such calls of one client address, and `globalLimit` in all, run at once;
-   * the next is refused at once with RateLimitedError. Outside a request it just runs `work`.
+   * the next is refused at once with RateLimitedError. Without an address it just runs `work`.
    */
-  admit<T>(work: () => Promise<T>): Promise<T>;
+  admit<T>(work: () => Promise<T>, clientAddress?: string | null): Promise<T>;
   /** Jobs waiting for a thread and jobs on one, right now (docs/operations.md, "Metrics"). */
   load(): HashingPoolLoad;
   /** Tells `observer` of every job started and every job refused until the returned call. */
@@ -86,7 +90,7 @@ const DEFAULT_PER_CLIENT_LIMIT = 32;
 const DEFAULT_GLOBAL_LIMIT_PER_THREAD = 32;
 
 /** The address a hash is charged to: the request's client, as every per-client limit counts it. */
-export function hashingOwnerOf(address: string | undefined): string {
+export function hashingOwnerOf(address: string | null | undefined): string {
   return address ? clientAddressKey(address) : '';
 }
 
@@ -267,8 +271,8 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
   const admitted = new Map<string, number>();
   let admittedTotal = 0;
 
-  async function admit<T>(work: () => Promise<T>): Promise<T> {
-    const owner = hashingOwnerOf(currentRequestScope()?.clientAddress);
+  async function admit<T>(work: () => Promise<T>, clientAddress?: string | null): Promise<T> {
+    const owner = hashingOwnerOf(clientAddress);
     if (!owner) return work();
     const own = admitted.get(owner) ?? 0;
     if (own >= perClientLimit) return refuse('client_share', own);
@@ -285,8 +289,8 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
     }
   }
 
-  function run<T extends string | boolean>(job: Job): Promise<T> {
-    const owner = hashingOwnerOf(currentRequestScope()?.clientAddress);
+  function run<T extends string | boolean>(job: Job, clientAddress?: string | null): Promise<T> {
+    const owner = hashingOwnerOf(clientAddress);
     if (owner) {
       const own = held.get(owner) ?? 0;
       // Shed at once: waiting would only hold the connection and delay everyone else.
@@ -312,8 +316,10 @@ export function createHashingPool(options: HashingPoolOptions = {}): HashingPool
   }
 
   return {
-    hash: (password, cost) => run<string>({ op: 'hash', password, cost }),
-    compare: (password, hash) => run<boolean>({ op: 'compare', password, hash }),
+    hash: (password, cost, clientAddress) =>
+      run<string>({ op: 'hash', password, cost }, clientAddress),
+    compare: (password, hash, clientAddress) =>
+      run<boolean>({ op: 'compare', password, hash }, clientAddress),
     admit,
     load: () => ({ waiting: waitingTotal, running }),
     observe(observer) {

@@ -49,12 +49,16 @@ export function normalisePassword(password: string): string {
   return password.normalize('NFC');
 }
 
+/**
+ * `clientAddress`, where given, is the address of the request the work is for: the hashing pool
+ * charges it to that client's share (docs/security.md, "Password hashing under load").
+ */
 export interface PasswordHasher {
-  hash(password: string): Promise<string>;
+  hash(password: string, clientAddress?: string | null): Promise<string>;
   /** Compares in constant time; false for any password longer than bcrypt can check. */
-  verify(password: string, hash: string): Promise<boolean>;
+  verify(password: string, hash: string, clientAddress?: string | null): Promise<boolean>;
   /** Spends the same time as a real {@link verify} for callers with no user to check against. */
-  verifyAgainstDummy(password: string): Promise<false>;
+  verifyAgainstDummy(password: string, clientAddress?: string | null): Promise<false>;
   /**
    * True when a stored hash was made at another cost than the configured one, so that a login
    * that just proved the password should store a new hash (docs/security.md, "Password hashing
@@ -94,22 +98,22 @@ export function createPasswordHasher(
   const tooLong = (password: string): boolean =>
     Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES;
   return {
-    hash: (password) => pool.hash(normalisePassword(password), cost),
-    async verify(password, hash) {
+    hash: (password, clientAddress) => pool.hash(normalisePassword(password), cost, clientAddress),
+    async verify(password, hash, clientAddress) {
       const normalised = normalisePassword(password);
       // A longer input would be truncated to 72 bytes and could match a stored prefix.
-      if (await pool.compare(normalised, hash)) return !tooLong(normalised);
+      if (await pool.compare(normalised, hash, clientAddress)) return !tooLong(normalised);
       // Hashes stored before passwords were normalised hold the bytes as typed.
       if (normalised === password) return false;
-      return (await pool.compare(password, hash)) && !tooLong(password);
+      return (await pool.compare(password, hash, clientAddress)) && !tooLong(password);
     },
-    async verifyAgainstDummy(password) {
+    async verifyAgainstDummy(password, clientAddress) {
       dummyHash ??= buildDummyHash();
       const normalised = normalisePassword(password);
       const dummy = await dummyHash;
-      await pool.compare(normalised, dummy);
+      await pool.compare(normalised, dummy, clientAddress);
       // As many comparisons as verify() makes for a wrong password, so timing tells nothing.
-      if (normalised !== password) await pool.compare(password, dummy);
+      if (normalised !== password) await pool.compare(password, dummy, clientAddress);
       return false;
     },
     needsRehash(hash) {

@@ -4,6 +4,7 @@ import type { UserDocument } from '../db/models/User';
 import { AuthenticationError } from '../errors';
 import type { UserService } from '../accounts/users';
 import type { AuditLog } from '../logging/audit';
+import type { RequestScope } from '../logging/requestScope';
 import type { MailQueue } from '../mail/sendQueue';
 import type { Caller, ClientInfo } from '../sessions/types';
 import { recoveryLink, verificationMessage } from './messages';
@@ -13,7 +14,7 @@ import type { RecoveryTokenStore } from './recoveryTokenStore';
 /** Proving that an account's address is its owner's (docs/recovery.md). */
 export interface EmailVerificationService {
   /** Queues a verification mail for `user` (after register); returns at once. */
-  send(user: UserDocument): void;
+  send(user: UserDocument, request?: RequestScope): void;
   /**
    * The signed-in caller asks for a new verification mail; true whether or not one is sent (none
    * when the address is already verified). Throttled like reset requests.
@@ -21,9 +22,10 @@ export interface EmailVerificationService {
   request(caller: Caller, client: ClientInfo): Promise<boolean>;
   /**
    * Marks the address verified with a mailed token and returns the user. UNAUTHENTICATED /
-   * INVALID_VERIFICATION_TOKEN for a wrong, used, expired or superseded token.
+   * INVALID_VERIFICATION_TOKEN for a wrong, used, expired or superseded token. `request` is named
+   * in the audit line.
    */
-  verify(token: string): Promise<UserDocument>;
+  verify(token: string, request?: RequestScope): Promise<UserDocument>;
 }
 
 export interface EmailVerificationDeps {
@@ -41,9 +43,10 @@ export function createEmailVerificationService(
 ): EmailVerificationService {
   const { config, models, tokens, mail } = deps;
 
-  function send(user: UserDocument): void {
+  function send(user: UserDocument, request?: RequestScope): void {
     mail.enqueue({
       kind: 'email-verification',
+      reqId: request?.requestId,
       async compose() {
         const token = await tokens.issue('email-verification', user, config.emailVerificationTtl);
         const link = recoveryLink(config.appUrl, 'verify-email', token);
@@ -58,11 +61,11 @@ export function createEmailVerificationService(
     async request(caller, client) {
       const user = await deps.users.current(caller);
       await deps.throttle.countMailRequest('email-verification', user.email, client);
-      if (!user.emailVerified) send(user);
+      if (!user.emailVerified) send(user, client.request);
       return true;
     },
 
-    async verify(token) {
+    async verify(token, request) {
       const record = await tokens.find('email-verification', token);
       const user = record ? await models.User.findById(record.userId) : null;
       // The address must still be the one the mail went to.
@@ -72,7 +75,7 @@ export function createEmailVerificationService(
       if (!user.emailVerified) {
         await models.User.updateOne({ _id: user._id }, { $set: { emailVerified: true } });
         user.emailVerified = true;
-        deps.audit('email_verified', { userId: user.id });
+        deps.audit('email_verified', { userId: user.id }, request);
       }
       return user;
     },

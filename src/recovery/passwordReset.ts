@@ -56,6 +56,7 @@ export function createPasswordResetService(deps: PasswordResetDeps): PasswordRes
       await deps.throttle.countMailRequest('password-reset', address, client);
       mail.enqueue({
         kind: 'password-reset',
+        reqId: client.request?.requestId,
         async compose() {
           const user = await findUserByEmail(models, address);
           // Unknown address: no mail, and nothing the caller could observe.
@@ -81,7 +82,7 @@ export function createPasswordResetService(deps: PasswordResetDeps): PasswordRes
       ) {
         throw invalid();
       }
-      const passwordHash = await passwords.hash(newPassword);
+      const passwordHash = await passwords.hash(newPassword, client.ip);
       if (!(await tokens.consume(record))) throw invalid();
       // Conditional on the hash the token was checked against: a password change in between wins.
       // The mail reached this address, so following its link also proves the address.
@@ -98,12 +99,16 @@ export function createPasswordResetService(deps: PasswordResetDeps): PasswordRes
       // one fails its own re-check; docs/sessions.md, "Sessions").
       const listed = (await models.User.findById(user._id, { sessions: 1 })) ?? user;
       const sessions = await refreshTokens.revokeAllSessions(listed, 'password-changed');
-      deps.audit('password_reset', {
-        userId: user.id,
-        sessions,
-        ip: client.ip,
-        userAgent: client.userAgent,
-      });
+      deps.audit(
+        'password_reset',
+        {
+          userId: user.id,
+          sessions,
+          ip: client.ip,
+          userAgent: client.userAgent,
+        },
+        client.request,
+      );
       return issueAuthResult(
         deps.accessTokens,
         user,

@@ -13,7 +13,7 @@ export function withVerificationMail(
     ...auth,
     async register(input, client) {
       const result = await auth.register(input, client);
-      verification.send(result.user);
+      verification.send(result.user, client.request);
       return result;
     },
   };

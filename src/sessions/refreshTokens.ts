@@ -2,11 +2,12 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { Types } from 'mongoose';
 import type { Config } from '../config';
 import { isDuplicateKeyError, type Models } from '../db/database';
-import { AuthenticationError } from '../errors';
+import { AuthenticationError, RefreshTokenReuseError } from '../errors';
 import type { SessionFields } from '../db/models/Session';
 import type { RefreshSecretFields } from '../db/models/RefreshSecret';
 import type { SessionEntry, UserDocument } from '../db/models/User';
 import type { AuditLog } from '../logging/audit';
+import type { RequestScope } from '../logging/requestScope';
 import { createSuccessorSecret } from './successorSecret';
 import type { ClientInfo } from './types';
 
@@ -61,7 +62,7 @@ export interface RefreshTokenStore {
    */
   rotate(token: string, client: ClientInfo): Promise<RotatedRefreshToken>;
   /** Revokes the session a token belongs to; silently does nothing for unknown tokens. */
-  revokeByToken(token: string): Promise<void>;
+  revokeByToken(token: string, request?: RequestScope): Promise<void>;
   /** Revokes one session of a user; true when it was live. Other users' sessions are untouched. */
   revokeSession(user: SessionOwner, sessionId: string, reason: RevocationReason): Promise<boolean>;
   /** Revokes every session of a user; returns how many of them were live. */
@@ -298,13 +299,17 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
     // Either the client or a thief holds a stale copy, and we cannot tell which, so the whole
     // session goes (RFC 9700 §4.14.2).
     await revoke(session.userId, [session]);
-    audit('refresh_token_reuse_detected', {
-      userId: session.userId.toString(),
-      sessionId: session._id,
-      ip: client.ip,
-      userAgent: client.userAgent,
-    });
-    throw invalid();
+    audit(
+      'refresh_token_reuse_detected',
+      {
+        userId: session.userId.toString(),
+        sessionId: session._id,
+        ip: client.ip,
+        userAgent: client.userAgent,
+      },
+      client.request,
+    );
+    throw new RefreshTokenReuseError();
   }
 
   function ownedSessionIds(user: SessionOwner): string[] {
@@ -441,16 +446,16 @@ export function createRefreshTokenStore(deps: RefreshTokenStoreDeps): RefreshTok
       };
     },
 
-    async revokeByToken(token) {
+    async revokeByToken(token, request) {
       const found = await lookUp(token);
       if (!found?.session) return;
       const { session } = found;
       await revoke(session.userId, [session]);
-      audit('session_revoked', {
-        userId: session.userId.toString(),
-        sessionId: session._id,
-        reason: 'logout',
-      });
+      audit(
+        'session_revoked',
+        { userId: session.userId.toString(), sessionId: session._id, reason: 'logout' },
+        request,
+      );
     },
 
     async revokeSession(user, sessionId) {

@@ -1,6 +1,7 @@
 import type { RefreshTokenStore } from './refreshTokens';
 import type { AuditLog } from '../logging/audit';
 import type { UserService } from '../accounts/users';
+import type { RequestScope } from '../logging/requestScope';
 import type { Caller } from './types';
 
 /** One signed-in device, as the `Session` type shows it. */
@@ -18,10 +19,13 @@ export interface SessionInfo {
 export interface SessionService {
   /** The caller's live sessions, most recently used first. */
   list(caller: Caller): Promise<SessionInfo[]>;
-  /** Revokes one of the caller's sessions; false when the caller has no live session `id`. */
-  revoke(caller: Caller, id: string): Promise<boolean>;
+  /**
+   * Revokes one of the caller's sessions; false when the caller has no live session `id`.
+   * `request` is named in the audit line.
+   */
+  revoke(caller: Caller, id: string, request?: RequestScope): Promise<boolean>;
   /** Revokes every session of the caller, the current one included; returns how many were live. */
-  revokeAll(caller: Caller): Promise<number>;
+  revokeAll(caller: Caller, request?: RequestScope): Promise<number>;
 }
 
 export interface SessionServiceDeps {
@@ -48,17 +52,17 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       }));
     },
 
-    async revoke(caller, id) {
+    async revoke(caller, id, request) {
       const user = await users.current(caller);
       const revoked = await refreshTokens.revokeSession(user, id, 'revoked');
-      if (revoked) audit('session_revoked', { userId: user.id, sessionId: id });
+      if (revoked) audit('session_revoked', { userId: user.id, sessionId: id }, request);
       return revoked;
     },
 
-    async revokeAll(caller) {
+    async revokeAll(caller, request) {
       const user = await users.current(caller);
       const sessions = await refreshTokens.revokeAllSessions(user, 'logout-all');
-      audit('all_sessions_revoked', { userId: user.id, sessions, reason: 'logout-all' });
+      audit('all_sessions_revoked', { userId: user.id, sessions, reason: 'logout-all' }, request);
       return sessions;
     },
   };

@@ -10,7 +10,7 @@ import type { HashingPool } from '../passwords/hashingPool';
 export function withHashingAdmission(auth: AuthService, pool: HashingPool): AuthService {
   return {
     ...auth,
-    register: (input, client) => pool.admit(() => auth.register(input, client)),
-    login: (input, client) => pool.admit(() => auth.login(input, client)),
+    register: (input, client) => pool.admit(() => auth.register(input, client), client.ip),
+    login: (input, client) => pool.admit(() => auth.login(input, client), client.ip),
   };
 }

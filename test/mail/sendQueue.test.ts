@@ -1,4 +1,3 @@
-import { runInRequestScope } from '../../src/logging/requestScope';
 import type { MailMessage } from '../../src/mail/message';
 import { createMailQueue } from '../../src/mail/sendQueue';
 import type { MailTransport } from '../../src/mail/transport';
@@ -82,9 +81,11 @@ describe('createMailQueue', () => {
     const { transport, sent, calls } = flakyTransport(2);
     const log = recorder();
     const queue = createMailQueue({ transport, logger: log.logger, retryDelaysMs: [10, 10, 10] });
-    runInRequestScope({ requestId: 'req-42' }, () =>
-      queue.enqueue({ kind: 'password-reset', compose: () => Promise.resolve(MESSAGE) }),
-    );
+    queue.enqueue({
+      kind: 'password-reset',
+      reqId: 'req-42',
+      compose: () => Promise.resolve(MESSAGE),
+    });
     await queue.idle();
     expect(calls()).toBe(3);
     expect(sent).toHaveLength(1);

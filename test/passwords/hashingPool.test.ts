@@ -4,7 +4,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import bcrypt from 'bcrypt';
 import { RateLimitedError } from '../../src/errors';
-import { runInRequestScope } from '../../src/logging/requestScope';
 import { createHashingPool, hashingOwnerOf } from '../../src/passwords/hashingPool';
 
 const execFileAsync = promisify(execFile);
@@ -86,13 +85,10 @@ describe('createHashingPool', () => {
 });
 
 describe('fair shares under load', () => {
-  const inScopeOf = <T>(clientAddress: string, fn: () => Promise<T>): Promise<T> =>
-    runInRequestScope({ requestId: clientAddress, clientAddress }, fn);
-
   it('refuses jobs past one address’s share at once, with a time to come back', async () => {
     const pool = createHashingPool({ size: 1, perClientLimit: 3 });
     const flood = Array.from({ length: 10 }, () =>
-      inScopeOf('192.0.2.1', () => pool.hash('flood password', 4)).then(
+      pool.hash('flood password', 4, '192.0.2.1').then(
         () => 'hashed',
         (error: unknown) => error,
       ),
@@ -103,18 +99,16 @@ describe('fair shares under load', () => {
     expect(refused).toHaveLength(7);
     expect((refused[0] as RateLimitedError).retryAfter).toBeGreaterThanOrEqual(1);
     // The share is free again once the jobs are done.
-    await expect(inScopeOf('192.0.2.1', () => pool.hash('later', 4))).resolves.toMatch(/^\$2b/);
+    await expect(pool.hash('later', 4, '192.0.2.1')).resolves.toMatch(/^\$2b/);
   });
 
   it('serves a second address next, not after the first address’s whole queue', async () => {
     const pool = createHashingPool({ size: 1, perClientLimit: 8 });
     const order: string[] = [];
     const flood = Array.from({ length: 8 }, (_, i) =>
-      inScopeOf('192.0.2.1', () => pool.hash(`flood ${i}`, 8)).then(() => order.push('flood')),
+      pool.hash(`flood ${i}`, 8, '192.0.2.1').then(() => order.push('flood')),
     );
-    const other = inScopeOf('198.51.100.7', () => pool.hash('other', 8)).then(() =>
-      order.push('other'),
-    );
+    const other = pool.hash('other', 8, '198.51.100.7').then(() => order.push('other'));
     await Promise.all([...flood, other]);
     // One job runs when the other address arrives; the other address's job goes next.
     expect(order.indexOf('other')).toBeLessThanOrEqual(1);
@@ -125,25 +119,23 @@ describe('fair shares under load', () => {
     let started = 0;
     const release: Array<() => void> = [];
     const call = () =>
-      inScopeOf('192.0.2.1', () =>
-        pool.admit(async () => {
+      pool
+        .admit(async () => {
           started += 1;
           await new Promise<void>((resolve) => release.push(resolve));
           return 'done';
-        }),
-      ).catch((error: unknown) => (error instanceof RateLimitedError ? 'refused' : error));
+        }, '192.0.2.1')
+        .catch((error: unknown) => (error instanceof RateLimitedError ? 'refused' : error));
     const first = [call(), call()];
     await expect(call()).resolves.toBe('refused');
     expect(started).toBe(2);
     // Another address has a share of its own.
-    const other = inScopeOf('198.51.100.7', () => pool.admit(() => Promise.resolve('other')));
+    const other = pool.admit(() => Promise.resolve('other'), '198.51.100.7');
     await expect(other).resolves.toBe('other');
     release.forEach((resolve) => resolve());
     await expect(Promise.all(first)).resolves.toEqual(['done', 'done']);
     // The share is free again once the calls are done.
-    await expect(
-      inScopeOf('192.0.2.1', () => pool.admit(() => Promise.resolve('again'))),
-    ).resolves.toBe('again');
+    await expect(pool.admit(() => Promise.resolve('again'), '192.0.2.1')).resolves.toBe('again');
   });
 
   it('reports waiting and running jobs, and tells observers of starts and refusals', async () => {
@@ -155,7 +147,7 @@ describe('fair shares under load', () => {
       refused: (reason) => refusals.push(reason),
     });
     const jobs = Array.from({ length: 3 }, () =>
-      inScopeOf('192.0.2.1', () => pool.hash('x', 8)).catch(() => 'refused'),
+      pool.hash('x', 8, '192.0.2.1').catch(() => 'refused'),
     );
     expect(pool.load()).toEqual({ waiting: 1, running: 1 });
     await Promise.all(jobs);
@@ -172,7 +164,7 @@ describe('fair shares under load', () => {
     const outcomes = await Promise.all(
       ['192.0.2.1', '192.0.2.2', '192.0.2.3'].flatMap((address) =>
         Array.from({ length: 3 }, () =>
-          inScopeOf(address, () => pool.hash('x', 4)).then(
+          pool.hash('x', 4, address).then(
             () => 'hashed',
             (error: unknown) => (error instanceof RateLimitedError ? 'refused' : error),
           ),

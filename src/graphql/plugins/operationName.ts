@@ -1,13 +1,13 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { currentRequestScope } from '../../logging/requestScope';
+import type { GraphQLContext } from '../context';
 
 /** Names the GraphQL operation of the request in its log line (never its variables). */
-export function operationNamePlugin<TContext extends object>(): ApolloServerPlugin<TContext> {
+export function operationNamePlugin(): ApolloServerPlugin<GraphQLContext> {
   return {
     requestDidStart() {
       return Promise.resolve({
-        didResolveOperation({ operationName }) {
-          const scope = currentRequestScope();
+        didResolveOperation({ operationName, contextValue }) {
+          const scope = contextValue.client.request;
           if (scope && operationName) scope.operation = operationName;
           return Promise.resolve();
         },

@@ -25,18 +25,21 @@ export const Mutation: MutationResolvers = {
     const transport = refreshTokenTransport(context);
     const token = transport.presented(refreshToken);
     // No token at all: nothing to end, which is what logout promises.
-    if (token !== null) await context.services.auth.logout(token);
+    if (token !== null) await context.services.auth.logout(token, context.client.request);
     transport.clear();
     return true;
   },
   logoutAll: async (_root, _args, context) => {
-    const revoked = await context.services.sessions.revokeAll(requireClaims(context));
+    const revoked = await context.services.sessions.revokeAll(
+      requireClaims(context),
+      context.client.request,
+    );
     refreshTokenTransport(context).clear();
     return revoked;
   },
   revokeSession: async (_root, { id }, context) => {
     const caller = requireClaims(context);
-    const revoked = await context.services.sessions.revoke(caller, id);
+    const revoked = await context.services.sessions.revoke(caller, id, context.client.request);
     if (revoked && id === caller.sid) refreshTokenTransport(context).clear();
     return revoked;
   },
@@ -58,5 +61,5 @@ export const Mutation: MutationResolvers = {
     return deleted;
   },
   setUserRoles: (_root, { userId, roles }, context) =>
-    context.services.users.setRoles(requireClaims(context), userId, roles),
+    context.services.users.setRoles(requireClaims(context), userId, roles, context.client.request),
 };

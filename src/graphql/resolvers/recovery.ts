@@ -16,7 +16,8 @@ export const RecoveryMutation: Pick<MutationResolvers, RecoveryMutationName> = {
     ),
   requestEmailVerification: (_root, _args, context) =>
     context.services.emailVerification.request(requireClaims(context), context.client),
-  verifyEmail: (_root, { token }, context) => context.services.emailVerification.verify(token),
+  verifyEmail: (_root, { token }, context) =>
+    context.services.emailVerification.verify(token, context.client.request),
 };
 
 /** The fields schema/recovery.graphql adds to `User`. */
