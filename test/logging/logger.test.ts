@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import Fastify from 'fastify';
 import {
   boundedLogStream,
@@ -8,6 +10,16 @@ import {
   wantsPrettyLogs,
 } from '../../src/logging/logger';
 import { captureLogs } from '../helpers/logCapture';
+
+/** What a Node script run from the repository root, TypeScript imports allowed, wrote to stdout. */
+async function stdoutOfScript(lines: readonly string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', '-e', lines.join('\n')],
+    { cwd: path.resolve(__dirname, '../..') },
+  );
+  return stdout;
+}
 
 describe('loggerOptions', () => {
   function logWith(object: Record<string, unknown>): string {
@@ -84,6 +96,17 @@ describe('prettyLogStream', () => {
     expect(text).toContain('hello there');
     expect(text).not.toContain('"msg"');
   });
+
+  it('writes to stdout, and loses no line when the process exits right after logging', async () => {
+    const stdout = await stdoutOfScript([
+      "const { prettyLogStream } = require('./src/logging/logger.ts');",
+      'const stream = prettyLogStream();',
+      "stream.write(JSON.stringify({ level: 30, time: Date.now(), msg: 'first line' }) + '\\n');",
+      "stream.write(JSON.stringify({ level: 40, time: Date.now(), msg: 'second line' }) + '\\n');",
+      'process.exit(0);',
+    ]);
+    expect(stdout).toMatch(/INFO.*first line[^]*WARN.*second line/);
+  });
 });
 
 describe('boundedLogStream', () => {
@@ -97,6 +120,8 @@ describe('boundedLogStream', () => {
       const stream = boundedLogStream(pipe, bound);
       const line = `${JSON.stringify({ level: 30, msg: 'x'.repeat(500) })}\n`;
       for (let i = 0; i < 20_000; i += 1) stream.write(line);
+      // Whatever was still pending goes to the pipe too, and the bound holds with it.
+      stream.flush();
       expect(pipe.writableLength).toBeLessThanOrEqual(bound);
       // 10 MB were logged; the pipe holds 64 KiB and the buffer the bound, the rest is counted.
       expect(stream.dropped()).toBeGreaterThan(15_000);
@@ -136,6 +161,84 @@ describe('boundedLogStream', () => {
     expect(JSON.parse(written[1]!)).toMatchObject({ level: 40, dropped: 2 });
     pending = 0;
     stream.write('d');
+    stream.flush();
     expect(written[2]).toBe('d');
+  });
+
+  /** An output that records each write and never drains, as a pipe nobody reads. */
+  function recordingOutput(): {
+    out: NonNullable<Parameters<typeof boundedLogStream>[0]>;
+    writes: string[];
+  } {
+    const writes: string[] = [];
+    let held = 0;
+    return {
+      writes,
+      out: {
+        get writableLength() {
+          return held;
+        },
+        write(chunk: string) {
+          writes.push(chunk);
+          held += chunk.length;
+          return false;
+        },
+        once: () => undefined,
+      },
+    };
+  }
+
+  const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it('writes the lines of one turn of the event loop in one write, in order', async () => {
+    const { out, writes } = recordingOutput();
+    const stream = boundedLogStream(out);
+    stream.write('first\n');
+    stream.write('second\n');
+    stream.write('third\n');
+    expect(writes).toEqual([]);
+    await nextTurn();
+    expect(writes).toEqual(['first\nsecond\nthird\n']);
+    stream.write('fourth\n');
+    await nextTurn();
+    expect(writes).toEqual(['first\nsecond\nthird\n', 'fourth\n']);
+  });
+
+  it('writes before the turn ends once 64 KiB are pending', () => {
+    const { out, writes } = recordingOutput();
+    const stream = boundedLogStream(out);
+    const line = `${'x'.repeat(1023)}\n`;
+    for (let i = 0; i < 64; i += 1) stream.write(line);
+    expect(writes).toEqual([line.repeat(64)]);
+  });
+
+  it('counts pending lines towards the bound', async () => {
+    const { out, writes } = recordingOutput();
+    const stream = boundedLogStream(out, 1000);
+    const lines = Array.from({ length: 50 }, (_, i) => `${String(i).padStart(99, '0')}\n`);
+    for (const line of lines) stream.write(line);
+    await nextTurn();
+    // Ten lines of 100 characters fill the bound; the other forty are dropped, not held.
+    expect(writes.join('')).toBe(lines.slice(0, 10).join(''));
+    expect(out.writableLength).toBeLessThanOrEqual(1000);
+    expect(stream.dropped()).toBe(40);
+  });
+
+  it('adds at most one exit listener, however many streams hold pending lines', () => {
+    const before = process.listenerCount('exit');
+    const streams = Array.from({ length: 20 }, () => boundedLogStream(recordingOutput().out));
+    for (const stream of streams) stream.write('line\n');
+    expect(process.listenerCount('exit')).toBeLessThanOrEqual(before + 1);
+    for (const stream of streams) stream.flush();
+  });
+
+  it('writes the pending lines when the process exits right after logging them', async () => {
+    const stdout = await stdoutOfScript([
+      "const { boundedLogStream } = require('./src/logging/logger.ts');",
+      'const stream = boundedLogStream();',
+      'for (let i = 0; i < 100; i += 1) stream.write(`line ${i}\\n`);',
+      'process.exit(0);',
+    ]);
+    expect(stdout).toBe(Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join(''));
   });
 });
