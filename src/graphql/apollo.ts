@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
@@ -51,6 +52,9 @@ export async function createApollo(
     csrfPrevention: true,
     logger: app.log,
     plugins: [
+      // Apollo installs its cache-control plugin unless told not to; it wraps every field's
+      // resolver to collect cache hints, and this API answers per user and sets none.
+      ApolloServerPluginCacheControlDisabled(),
       fastifyApolloDrainPlugin(app),
       ...(options.authorizeBeforeExecution === false
         ? []

@@ -40,6 +40,9 @@ export async function registerGraphQLRoute(
         scope,
       });
       if (scope && context.auth.status === 'authenticated') scope.actorId = context.auth.claims.sub;
+      // Answers carry tokens and personal data: no cache may keep them (RFC 6749 §5.1). Apollo's
+      // cache-control plugin, which would say so, is off (src/graphql/apollo.ts).
+      void reply.header('cache-control', 'no-store');
       if (context.auth.status === 'rejected')
         void reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);
       const refreshTokenTransport = options.refreshTokenCookie

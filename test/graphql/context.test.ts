@@ -160,3 +160,18 @@ describe('bearer tokens on public fields', () => {
     expect(response.body.errors).toBeUndefined();
   });
 });
+
+describe('caching', () => {
+  it('forbids caches to keep any answer: tokens, personal data and errors alike', async () => {
+    const answers = [
+      await api.gql(LOGIN, {
+        input: { email: session.user.email, password: 'correct horse battery staple' },
+      }),
+      await api.gql(ME, {}, { token: session.accessToken }),
+      await api.gql(ME),
+    ];
+    for (const response of answers) {
+      expect(response.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+});
