@@ -18,6 +18,7 @@ import { renderScale, runScaleScenario, type ScaleResults } from './scaleScenari
 import { loadConfig } from '../src/config';
 import { connectDatabase } from '../src/db/database';
 import { createAccessTokens } from '../src/tokens/accessTokens';
+import { peerUnavailable, startPeerProcess, type PeerProcess } from './peerProcess';
 import { renderReport, type BenchReport } from './report';
 import { startServerProcess, type ServerProcess } from './serverProcess';
 import { writeResults } from './writeResults';
@@ -30,7 +31,10 @@ import { writeResults } from './writeResults';
  * Flags: `--smoke` (every scenario for about a second; fails only when something breaks, writes
  * no results), `--cost=N` (bcrypt cost: default 12 as configured, 10 for the smoke run),
  * `--cpu-prof` (CPU profiles of the servers into dist-bench/profiles), `--million` (the scale
- * scenario also at 1,000,000 users; adds most of an hour), `--no-scale` (skip the scale scenario).
+ * scenario also at 1,000,000 users; adds most of an hour), `--no-scale` (skip the scale scenario),
+ * `--scale-sizes=1000,10000` (the scale scenario's steps instead of 1,000, 10,000 and 100,000; at
+ * least 1,000 each, increasing), `--scale-only` (the scale scenario alone, read path included;
+ * prints its tables and writes no results, since they would replace the full report).
  */
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -54,12 +58,20 @@ function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
+/** What the scenarios other than scale found (the report's measured part). */
+type MainScenarioResults = Pick<
+  BenchReport,
+  'reads' | 'logins' | 'refresh' | 'subscriptions' | 'hashFlood'
+>;
+
 interface Args {
   readonly smoke: boolean;
   readonly cost: number;
   readonly cpuProf: boolean;
   /** Users in the database at each step of the scale scenario; empty to skip it. */
   readonly scaleSizes: readonly number[];
+  /** Run the scale scenario alone (printed, not written to bench/RESULTS.md). */
+  readonly scaleOnly: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -70,12 +82,28 @@ function parseArgs(argv: readonly string[]): Args {
   const cost = costArg ? Number(costArg.slice('--cost='.length)) : smoke ? 10 : 12;
   // The servers run in production mode, which refuses a cost under 10.
   if (!Number.isInteger(cost) || cost < 10 || cost > 31) throw new Error('--cost must be 10 to 31');
+  const scaleOnly = argv.includes('--scale-only');
+  const sizesArg = argv.find((arg) => arg.startsWith('--scale-sizes='));
   const scaleSizes = argv.includes('--no-scale')
     ? []
-    : smoke
-      ? [1_000]
-      : [1_000, 10_000, 100_000, ...(argv.includes('--million') ? [1_000_000] : [])];
-  return { smoke, cost, cpuProf: argv.includes('--cpu-prof'), scaleSizes };
+    : sizesArg
+      ? sizesArg.slice('--scale-sizes='.length).split(',').map(Number)
+      : smoke
+        ? [1_000]
+        : [1_000, 10_000, 100_000, ...(argv.includes('--million') ? [1_000_000] : [])];
+  // Each step fills up to its size from the one before, so the sizes must grow.
+  if (
+    scaleSizes.some(
+      (size, i) => !Number.isInteger(size) || size < 1_000 || size <= (scaleSizes[i - 1] ?? 0),
+    )
+  ) {
+    throw new Error(
+      '--scale-sizes must be increasing whole numbers of at least 1000, comma-separated',
+    );
+  }
+  if (scaleOnly && scaleSizes.length === 0)
+    throw new Error('--scale-only needs the scale scenario');
+  return { smoke, cost, cpuProf: argv.includes('--cpu-prof'), scaleSizes, scaleOnly };
 }
 
 async function main(): Promise<void> {
@@ -152,105 +180,110 @@ async function main(): Promise<void> {
       return server;
     };
 
-    log('starting the API from dist/');
-    // --expose-gc lets scenario 7 count live memory per socket; nothing else calls gc().
-    const api = await start('api', 'dist/bin/server.js', [], ['--expose-gc']);
-    const graphqlUrl = `${api.url}/graphql`;
-    const credentials = {
-      email: 'bench@example.com',
-      password: randomBytes(18).toString('base64url'),
+    const fail = (count: number, what: string): void => {
+      if (count > 0) log(`${what}: ${count} failed requests`);
+      failed += count;
     };
-    const { register } = await graphQLData<{
-      register: { accessToken: string; user: { id: string } };
-    }>(graphqlUrl, REGISTER, { input: credentials });
-    // Logins go to an account of their own: a user keeps at most 50 live sessions
-    // (docs/sessions.md), so hundreds of logins would end the session the reads use.
-    const loginCredentials = {
-      email: 'bench-login@example.com',
-      password: credentials.password,
-    };
-    await graphQLData(graphqlUrl, REGISTER, { input: loginCredentials });
+    let scenarios: MainScenarioResults | undefined;
+    if (!args.scaleOnly) {
+      log('starting the API from dist/');
+      // --expose-gc lets scenario 7 count live memory per socket; nothing else calls gc().
+      const api = await start('api', 'dist/bin/server.js', [], ['--expose-gc']);
+      const graphqlUrl = `${api.url}/graphql`;
+      const credentials = {
+        email: 'bench@example.com',
+        password: randomBytes(18).toString('base64url'),
+      };
+      const { register } = await graphQLData<{
+        register: { accessToken: string; user: { id: string } };
+      }>(graphqlUrl, REGISTER, { input: credentials });
+      // Logins go to an account of their own: a user keeps at most 50 live sessions
+      // (docs/sessions.md), so hundreds of logins would end the session the reads use.
+      const loginCredentials = {
+        email: 'bench-login@example.com',
+        password: credentials.password,
+      };
+      await graphQLData(graphqlUrl, REGISTER, { input: loginCredentials });
 
-    log('starting the baselines');
-    const unguarded = await start('unguarded', 'dist-bench/bench/unguardedServer.js', [
-      register.user.id,
-      sessionIdOf(register.accessToken),
-    ]);
-    const ceiling = await start('ceiling', 'dist-bench/bench/ceilingServer.js');
-    const noPrecheck = await start('noPrecheck', 'dist-bench/bench/noPrecheckServer.js');
-    const bearer = { authorization: `Bearer ${register.accessToken}` };
-    const readTargets: ReadTarget[] = [
-      { key: 'guarded', server: api, path: '/graphql', headers: bearer },
-      { key: 'noPrecheck', server: noPrecheck, path: '/graphql', headers: bearer },
-      { key: 'unguarded', server: unguarded, path: '/graphql', headers: {} },
-      { key: 'ceiling', server: ceiling, path: '/graphql', headers: bearer },
-      { key: 'ceilingNoLookup', server: ceiling, path: '/graphql/no-lookup', headers: bearer },
-    ];
-    // Every server must give the very same answer, or comparing them means nothing.
-    const answers = await Promise.all(
-      readTargets.map((target) =>
-        postGraphQL(
-          `${target.server.url}${target.path}`,
-          ME,
-          undefined,
-          target.key === 'unguarded' ? undefined : register.accessToken,
+      log('starting the baselines');
+      const unguarded = await start('unguarded', 'dist-bench/bench/unguardedServer.js', [
+        register.user.id,
+        sessionIdOf(register.accessToken),
+      ]);
+      const ceiling = await start('ceiling', 'dist-bench/bench/ceilingServer.js');
+      const noPrecheck = await start('noPrecheck', 'dist-bench/bench/noPrecheckServer.js');
+      const bearer = { authorization: `Bearer ${register.accessToken}` };
+      const readTargets: ReadTarget[] = [
+        { key: 'guarded', server: api, path: '/graphql', headers: bearer },
+        { key: 'noPrecheck', server: noPrecheck, path: '/graphql', headers: bearer },
+        { key: 'unguarded', server: unguarded, path: '/graphql', headers: {} },
+        { key: 'ceiling', server: ceiling, path: '/graphql', headers: bearer },
+        { key: 'ceilingNoLookup', server: ceiling, path: '/graphql/no-lookup', headers: bearer },
+      ];
+      // Every server must give the very same answer, or comparing them means nothing.
+      const answers = await Promise.all(
+        readTargets.map((target) =>
+          postGraphQL(
+            `${target.server.url}${target.path}`,
+            ME,
+            undefined,
+            target.key === 'unguarded' ? undefined : register.accessToken,
+          ),
         ),
-      ),
-    );
-    const expectBody = answers[0]?.text ?? '';
-    if (!expectBody.includes(register.user.id) || answers.some((a) => a.text !== expectBody)) {
-      throw new Error(
-        `the servers answer differently:\n${answers.map((answer, i) => `${readTargets[i]?.key}: ${answer.status} ${answer.text}`).join('\n')}`,
       );
+      const expectBody = answers[0]?.text ?? '';
+      if (!expectBody.includes(register.user.id) || answers.some((a) => a.text !== expectBody)) {
+        throw new Error(
+          `the servers answer differently:\n${answers.map((answer, i) => `${readTargets[i]?.key}: ${answer.status} ${answer.text}`).join('\n')}`,
+        );
+      }
+
+      const context: BenchContext = {
+        profile,
+        bcryptCost: args.cost,
+        cores,
+        api,
+        graphqlUrl,
+        credentials: loginCredentials,
+        token: register.accessToken,
+        read: { body: JSON.stringify({ query: ME }), expectBody },
+        async measure(server, load) {
+          const before = await server.stats();
+          const dbBefore = processCpuMicros(dbPid);
+          const result = await load();
+          server.assertAlive();
+          const after = await server.stats();
+          const requests = Math.max(1, result.completed);
+          return {
+            result,
+            rssBytes: after.rssBytes,
+            serverCpuMs: (after.cpuMicros - before.cpuMicros) / requests / 1000,
+            dbCpuMs: (processCpuMicros(dbPid) - dbBefore) / requests / 1000,
+          };
+        },
+        fail,
+        log,
+      };
+
+      const reads = await runReadScenarios(context, readTargets);
+      await unguarded.stop();
+      await ceiling.stop();
+      await noPrecheck.stop();
+      // Before the logins fill the refresh-token collection, which FerretDB scans on most queries.
+      const refresh = await runRefreshScenario(context);
+      const logins = await runLoginScenarios(context);
+      const hashFlood = await runHashFloodScenario(
+        context,
+        profile.floodLogins,
+        profile.floodBystanderLogins,
+      );
+      const subscriptions = await runSubscriptionScenario(
+        context,
+        profile.subscriptionSockets,
+        profile.subscriptionEvents,
+      );
+      scenarios = { reads, logins, refresh, subscriptions, hashFlood };
     }
-
-    const context: BenchContext = {
-      profile,
-      bcryptCost: args.cost,
-      cores,
-      api,
-      graphqlUrl,
-      credentials: loginCredentials,
-      token: register.accessToken,
-      read: { body: JSON.stringify({ query: ME }), expectBody },
-      async measure(server, load) {
-        const before = await server.stats();
-        const dbBefore = processCpuMicros(dbPid);
-        const result = await load();
-        server.assertAlive();
-        const after = await server.stats();
-        const requests = Math.max(1, result.completed);
-        return {
-          result,
-          rssBytes: after.rssBytes,
-          serverCpuMs: (after.cpuMicros - before.cpuMicros) / requests / 1000,
-          dbCpuMs: (processCpuMicros(dbPid) - dbBefore) / requests / 1000,
-        };
-      },
-      fail(count, what) {
-        if (count > 0) log(`${what}: ${count} failed requests`);
-        failed += count;
-      },
-      log,
-    };
-
-    const reads = await runReadScenarios(context, readTargets);
-    await unguarded.stop();
-    await ceiling.stop();
-    await noPrecheck.stop();
-    // Before the logins fill the refresh-token collection, which FerretDB scans on most queries.
-    const refresh = await runRefreshScenario(context);
-    const logins = await runLoginScenarios(context);
-    const hashFlood = await runHashFloodScenario(
-      context,
-      profile.floodLogins,
-      profile.floodBystanderLogins,
-    );
-    const subscriptions = await runSubscriptionScenario(
-      context,
-      profile.subscriptionSockets,
-      profile.subscriptionEvents,
-    );
 
     let scale: ScaleResults | undefined;
     if (args.scaleSizes.length > 0) {
@@ -269,6 +302,24 @@ async function main(): Promise<void> {
         nodeFlags,
       });
       servers.push(scaleApi);
+      // The read path's yardsticks, on the same database as this API.
+      const ceilingPort = await freePort();
+      const scaleCeiling = await startServerProcess({
+        name: 'ceiling-scale',
+        entry: 'dist-bench/bench/ceilingServer.js',
+        env: { ...scaleEnv, PORT: String(ceilingPort) },
+        port: ceilingPort,
+        nodeFlags,
+      });
+      servers.push(scaleCeiling);
+      const peerMissing = peerUnavailable();
+      let peer: PeerProcess | undefined;
+      if (peerMissing) {
+        log(`the FastAPI + motor peer is ${peerMissing}: the read path goes without it`);
+      } else {
+        log('starting the FastAPI + motor peer');
+        peer = await startPeerProcess(scaleEnv, await freePort());
+      }
       // The fill writes batches of thousands: more than the 5 s a request may wait.
       const scaleDatabase = await connectDatabase(scaleUri.toString(), {
         socketTimeoutMS: 120_000,
@@ -284,57 +335,62 @@ async function main(): Promise<void> {
           bcryptCost: 10,
           sessionMaxAgeSeconds: config.sessionMaxAge,
           refreshTokenTtlSeconds: config.refreshTokenTtl,
+          readServers: {
+            api: scaleApi,
+            ceiling: scaleCeiling,
+            peer: peer ?? peerMissing ?? 'not started',
+          },
+          readRounds: args.smoke ? 1 : 3,
           readSeconds: args.smoke ? 1 : 5,
+          dbPid,
           log,
-          fail: (count, what) => context.fail(count, what),
+          fail,
         });
       } finally {
         await scaleDatabase.close();
+        await peer?.stop();
+        await scaleCeiling.stop();
         await scaleApi.stop();
       }
     }
 
-    const report: BenchReport = {
-      smoke: args.smoke,
-      startedAt,
-      seconds: (Date.now() - startedAt.getTime()) / 1000,
-      machine: {
-        cores,
-        cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
-        node: process.version,
-        platform: `${os.platform()} ${os.arch()}`,
-        dbEngine: db.engine === 'ferretdb' ? 'FerretDB 1.24 (SQLite)' : 'mongod',
-        loadAverage: [loadAtStart, os.loadavg()[0] ?? NaN],
-      },
-      settings: {
-        bcryptCost: args.cost,
-        threadpoolFromEnv: Boolean(process.env.UV_THREADPOOL_SIZE),
-        readConnections: profile.readConnections,
-        readSeconds: profile.readSeconds,
-        rounds: profile.rounds,
-        loginWindows: profile.loginWindows,
-        loginSeconds: profile.loginSeconds,
-        pacedPerSecond: profile.pacedPerSecond,
-        pacedSeconds: profile.pacedSeconds,
-        pacedWindows: profile.pacedWindows,
-        refreshConnections: profile.readConnections,
-        refreshSeconds: profile.refreshSeconds,
-      },
-      reads,
-      logins,
-      refresh,
-      subscriptions,
-      hashFlood,
-    };
-    const markdown = scale
-      ? `${renderReport(report)}
-
-### Scale (scenario 7)
-
-${renderScale(scale)}`
-      : renderReport(report);
+    const sections: string[] = [];
+    if (scenarios) {
+      const report: BenchReport = {
+        smoke: args.smoke,
+        startedAt,
+        seconds: (Date.now() - startedAt.getTime()) / 1000,
+        machine: {
+          cores,
+          cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+          node: process.version,
+          platform: `${os.platform()} ${os.arch()}`,
+          dbEngine: db.engine === 'ferretdb' ? 'FerretDB 1.24 (SQLite)' : 'mongod',
+          loadAverage: [loadAtStart, os.loadavg()[0] ?? NaN],
+        },
+        settings: {
+          bcryptCost: args.cost,
+          threadpoolFromEnv: Boolean(process.env.UV_THREADPOOL_SIZE),
+          readConnections: profile.readConnections,
+          readSeconds: profile.readSeconds,
+          rounds: profile.rounds,
+          loginWindows: profile.loginWindows,
+          loginSeconds: profile.loginSeconds,
+          pacedPerSecond: profile.pacedPerSecond,
+          pacedSeconds: profile.pacedSeconds,
+          pacedWindows: profile.pacedWindows,
+          refreshConnections: profile.readConnections,
+          refreshSeconds: profile.refreshSeconds,
+        },
+        ...scenarios,
+      };
+      sections.push(renderReport(report));
+    }
+    if (scale) sections.push(`### Scale (scenario 7)\n\n${renderScale(scale)}`);
+    const markdown = sections.join('\n\n');
     process.stdout.write(`\n${markdown}\n`);
-    if (!args.smoke) {
+    // A run of the scale scenario alone would replace the full report with a part of it.
+    if (!args.smoke && scenarios) {
       await writeResults(RESULTS_FILE, markdown);
       log(`written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
     }

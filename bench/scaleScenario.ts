@@ -4,7 +4,12 @@ import { Types } from 'mongoose';
 import type { Database } from '../src/db/database';
 import type { AccessTokens } from '../src/tokens/accessTokens';
 import { postGraphQL } from './graphqlRequest';
-import { failures, runLoad, type LoadResult } from './loadTest';
+import {
+  renderReadPath,
+  runReadPath,
+  type ReadPathResult,
+  type ReadPathServer,
+} from './readPathScenario';
 
 /**
  * Scenario 7 (docs/data-model.md): the same operations with 1,000, 10,000 and 100,000 users in
@@ -12,8 +17,9 @@ import { failures, runLoad, type LoadResult } from './loadTest';
  * the models' collections (registering 100,000 users over the API would take hours of bcrypt).
  * At each size it measures, one request at a time on random users, `me`, `sessions`,
  * `refreshToken` and `login`; and once, how many documents a session holds after 100 rotations.
- * Then the read path at the smallest size: `{ me { id roles } }` for 64 users, 32 connections,
- * idle and while 8 closed-loop clients log in.
+ * Then, at the largest size, the read path (bench/readPathScenario.ts): `{ me { id roles } }` for
+ * 64 users over 32 connections from the API, the bare `node:http` ceiling and the FastAPI + motor
+ * peer, and from the API while 8 closed-loop clients log in.
  */
 
 /** Latencies of one operation at one size, in milliseconds. */
@@ -38,14 +44,6 @@ export interface ScaleStep {
   readonly operations: Readonly<Record<ScaleOperation, OperationLatency>>;
 }
 
-export interface ReadPathResult {
-  readonly users: number;
-  readonly connections: number;
-  readonly idle: LoadResult;
-  readonly duringLogins: LoadResult;
-  readonly loginsPerSecond: number;
-}
-
 export interface ScaleResults {
   readonly steps: readonly ScaleStep[];
   /** Documents of one session (its session document and secrets) after 1 and after 100 rotations. */
@@ -64,7 +62,17 @@ export interface ScaleOptions {
   readonly bcryptCost: number;
   readonly sessionMaxAgeSeconds: number;
   readonly refreshTokenTtlSeconds: number;
+  /** The servers of the read path, all on `database`: see bench/readPathScenario.ts. */
+  readonly readServers: {
+    readonly api: ReadPathServer;
+    readonly ceiling: ReadPathServer;
+    /** The FastAPI + motor peer, or why it is not measured. */
+    readonly peer: ReadPathServer | string;
+  };
+  readonly readRounds: number;
   readonly readSeconds: number;
+  /** The database process, whose CPU the read path charges per read. */
+  readonly dbPid: number | undefined;
   log(message: string): void;
   fail(count: number, what: string): void;
 }
@@ -256,72 +264,6 @@ async function rotations(options: ScaleOptions, who: Sampled, count: number): Pr
   }
 }
 
-/** `me` for 64 users over 32 connections, idle and while 8 closed-loop clients log in. */
-async function readPath(options: ScaleOptions, sample: Sampled[]): Promise<ReadPathResult> {
-  // Tokens minted now: those of the fill may have expired during a long one (a million users).
-  const users = sample.slice(0, 64).map((who) => ({
-    ...who,
-    accessToken: options.accessTokens.sign({
-      userId: who.userId,
-      roles: ['USER'],
-      sessionId: who.sessionId,
-      fresh: true,
-    }).token,
-  }));
-  const connections = 32;
-  let next = 0;
-  const reads = (seconds: number) =>
-    runLoad({
-      url: options.graphqlUrl,
-      connections,
-      durationSeconds: seconds,
-      verifyBody: (body) => body.startsWith('{"data":{"me":{"id":"'),
-      requests: [
-        {
-          method: 'POST',
-          path: '/graphql',
-          setupRequest: (request) => {
-            // A different user on every request, never one hot user.
-            const who = users[next++ % users.length] as Sampled;
-            return {
-              ...request,
-              headers: { ...request.headers, authorization: `Bearer ${who.accessToken}` },
-              body: JSON.stringify({ query: ME }),
-            };
-          },
-        },
-      ],
-    });
-  await reads(Math.min(2, options.readSeconds));
-  const idle = await reads(options.readSeconds);
-  let loggingIn = true;
-  let logins = 0;
-  const loginClients = Array.from({ length: 8 }, async (_, client) => {
-    let i = client;
-    while (loggingIn) {
-      const who = users[i++ % users.length] as Sampled;
-      const { status } = await postGraphQL(options.graphqlUrl, LOGIN, {
-        input: { email: who.email, password: PASSWORD },
-      });
-      if (status === 200) logins += 1;
-    }
-  });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const startedAt = performance.now();
-  const duringLogins = await reads(options.readSeconds);
-  const elapsed = (performance.now() - startedAt) / 1000;
-  loggingIn = false;
-  await Promise.all(loginClients);
-  options.fail(failures(idle) + failures(duringLogins), 'read path');
-  return {
-    users: users.length,
-    connections,
-    idle,
-    duringLogins,
-    loginsPerSecond: logins / elapsed,
-  };
-}
-
 /** Runs the scale scenario against an API process whose database is `options.database`. */
 export async function runScaleScenario(options: ScaleOptions): Promise<ScaleResults> {
   const passwordHash = await bcrypt.hash(PASSWORD, options.bcryptCost);
@@ -363,7 +305,17 @@ export async function runScaleScenario(options: ScaleOptions): Promise<ScaleResu
     documentsPerSession,
     bcryptCost: options.bcryptCost,
     samplesPerOperation: options.samples,
-    readPath: await readPath(options, sample),
+    readPath: await runReadPath({
+      ...options.readServers,
+      users: sample.slice(0, 64),
+      password: PASSWORD,
+      accessTokens: options.accessTokens,
+      rounds: options.readRounds,
+      seconds: options.readSeconds,
+      dbPid: options.dbPid,
+      log: (message) => options.log(message),
+      fail: (count, what) => options.fail(count, what),
+    }),
   };
 }
 
@@ -394,20 +346,13 @@ export function renderScale(results: ScaleResults): string {
       `Target: every operation's p50 at ${last.users.toLocaleString('en-US')} users within 1.5× its figure at ${first.users.toLocaleString('en-US')}: worst ratio ${ratio(worst)}, **${worst <= 1.5 ? 'met' : 'missed'}**.`,
     );
   }
-  const { readPath } = results;
-  const p99Ratio = readPath.duringLogins.p99 / readPath.idle.p99;
   lines.push(
     '',
     `Sequential requests, ${results.samplesPerOperation} per operation and size, on random users of the filled range; \`login\` at bcrypt cost ${results.bcryptCost}, on users of its own (a login adds a session, and \`sessions\` reads one document per session).`,
     '',
     `Documents stored for one session (its session document and refresh-token secrets): ${results.documentsPerSession.after1} after 1 rotation, ${results.documentsPerSession.after100} after 100.`,
     '',
-    '| read path at the largest size: `{ me { id roles } }` | req/s | p50 ms | p99 ms | failures |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    `| ${readPath.users} users, ${readPath.connections} connections, idle | ${Math.round(readPath.idle.perSecond).toLocaleString('en-US')} | ${ms(readPath.idle.p50)} | ${ms(readPath.idle.p99)} | ${failures(readPath.idle)} |`,
-    `| same, while 8 closed-loop clients log in (${readPath.loginsPerSecond.toFixed(1)} logins/s) | ${Math.round(readPath.duringLogins.perSecond).toLocaleString('en-US')} | ${ms(readPath.duringLogins.p50)} | ${ms(readPath.duringLogins.p99)} | ${failures(readPath.duringLogins)} |`,
-    '',
-    `Read p99 during the logins ÷ idle: ${ratio(p99Ratio)} (goal ≤ 1.50, **${p99Ratio <= 1.5 ? 'met' : 'missed'}**). Idle throughput goal ≥ 1,492 req/s (2 × the 746 req/s of the FastAPI + motor peer in issue 14, measured on this machine): **${readPath.idle.perSecond >= 1492 ? 'met' : 'missed'}**.`,
+    renderReadPath(results.readPath, last?.users ?? 0),
   );
   return lines.join('\n');
 }

@@ -45,7 +45,15 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once `${url}/health` answers 200 or the child has exited (the caller tells which);
+ * throws after `timeoutMs`.
+ */
+export async function waitForHealth(
+  url: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) return;
