@@ -18,6 +18,8 @@ export interface PeerProcess {
   /** Base URL, for example http://127.0.0.1:41234. */
   readonly url: string;
   readonly pid: number;
+  /** uvicorn's event loop and HTTP parser here, for the report ("uvloop + httptools"). */
+  readonly stack: string;
   /** Throws if the process has died. */
   assertAlive(): void;
   stop(): Promise<void>;
@@ -35,6 +37,17 @@ export function peerUnavailable(): string | undefined {
     return `not installed (${reason})`;
   }
   return undefined;
+}
+
+/**
+ * What uvicorn runs on with its defaults: uvloop and httptools when they import (a
+ * `uvicorn[standard]` install, as FastAPI's own documentation sets up; Debian: python3-uvloop,
+ * python3-httptools), asyncio and h11 otherwise. The faster pair makes the peer stronger.
+ */
+function peerStack(): string {
+  const imports = (module: string): boolean =>
+    spawnSync(PYTHON, ['-c', `import ${module}`], { timeout: 30_000 }).status === 0;
+  return `${imports('uvloop') ? 'uvloop' : 'asyncio'} + ${imports('httptools') ? 'httptools' : 'h11'}`;
 }
 
 /**
@@ -86,6 +99,7 @@ export async function startPeerProcess(
   return {
     url,
     pid: child.pid ?? 0,
+    stack: peerStack(),
     assertAlive() {
       if (hasExited()) throw died();
     },

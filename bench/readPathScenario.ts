@@ -18,6 +18,8 @@ export interface ReadPathServer {
   /** Base URL; the read goes to `${url}/graphql`. */
   readonly url: string;
   readonly pid: number;
+  /** What it runs on, when the label should say (the peer's event loop and HTTP parser). */
+  readonly stack?: string;
   /** Throws if the process has died. */
   assertAlive(): void;
 }
@@ -57,6 +59,8 @@ export interface ReadPathResult {
   readonly servers: Readonly<Partial<Record<ReadPathKey, Measured>>>;
   /** Why the peer was not measured, when it was not. */
   readonly peerMissing: string | undefined;
+  /** The peer's event loop and HTTP parser, when it was measured. */
+  readonly peerStack: string | undefined;
   /** Per round, API req/s ÷ peer req/s (empty without the peer). */
   readonly apiOverPeer: readonly number[];
   /** Per round, API req/s ÷ ceiling req/s. */
@@ -191,8 +195,11 @@ export async function runReadPath(options: ReadPathOptions): Promise<ReadPathRes
   };
 
   const order = [...servers.keys()];
+  // Long enough for V8 to finish optimising the API's request path: measured on this machine,
+  // its CPU per read kept falling for about 15 s of load (1.36 ms in the first 4 s, 0.95 in the
+  // next 6, 0.78 after that), and a shorter warm-up measured the JIT rather than the code.
   for (const key of order) {
-    await reads(servers.get(key) as ReadPathServer, Math.min(2, options.seconds));
+    await reads(servers.get(key) as ReadPathServer, 3 * options.seconds);
   }
   const runs = new Map<ReadPathKey, Measured[]>(order.map((key) => [key, []]));
   const apiOverPeer: number[] = [];
@@ -246,6 +253,7 @@ export async function runReadPath(options: ReadPathOptions): Promise<ReadPathRes
     seconds: options.seconds,
     servers: measured,
     peerMissing: typeof options.peer === 'string' ? options.peer : undefined,
+    peerStack: typeof options.peer === 'string' ? undefined : options.peer.stack,
     apiOverPeer,
     apiOverCeiling,
     duringLogins,
@@ -265,6 +273,11 @@ const LABELS: Readonly<Record<ReadPathKey, string>> = {
   peer: 'FastAPI + motor peer (`bench/peer/fastapi_me.py`, uvicorn, 1 worker), idle',
 };
 
+function labelOf(key: ReadPathKey, result: ReadPathResult): string {
+  if (key !== 'peer' || !result.peerStack) return LABELS[key];
+  return LABELS.peer.replace('1 worker', `1 worker, ${result.peerStack}`);
+}
+
 /** The read path as markdown: one row per server, then its targets. */
 export function renderReadPath(result: ReadPathResult, users: number): string {
   const row = (label: string, load: LoadResult, cpu?: Measured): string =>
@@ -272,7 +285,7 @@ export function renderReadPath(result: ReadPathResult, users: number): string {
   const rows = KEYS.map((key) => {
     const measured = result.servers[key];
     return measured
-      ? row(LABELS[key], measured.result, measured)
+      ? row(labelOf(key, result), measured.result, measured)
       : `| ${LABELS[key]} | ${result.peerMissing ?? 'not measured'} | | | | | |`;
   });
   const api = result.servers.api;
