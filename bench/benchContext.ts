@@ -31,7 +31,10 @@ export interface BenchProfile {
 
 /** The measuring run: about two minutes of load plus start-up. */
 export const FULL: BenchProfile = {
-  warmupSeconds: 3,
+  // V8 keeps optimising the API's request path for about 15 s of load (docs/performance.md,
+  // "The read path"); a shorter warm-up measures the JIT, and the API, with the most code to
+  // optimise, more than the servers it is compared with.
+  warmupSeconds: 15,
   rounds: 4,
   readSeconds: 4,
   readConnections: 10,
