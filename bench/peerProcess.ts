@@ -45,9 +45,13 @@ export function peerUnavailable(): string | undefined {
  * python3-httptools), asyncio and h11 otherwise. The faster pair makes the peer stronger.
  */
 function peerStack(): string {
-  const imports = (module: string): boolean =>
-    spawnSync(PYTHON, ['-c', `import ${module}`], { timeout: 30_000 }).status === 0;
-  return `${imports('uvloop') ? 'uvloop' : 'asyncio'} + ${imports('httptools') ? 'httptools' : 'h11'}`;
+  // One interpreter start for both questions: find_spec looks a module up without importing it.
+  const script = [
+    'from importlib.util import find_spec as found',
+    "print(('uvloop' if found('uvloop') else 'asyncio') + ' + ' + ('httptools' if found('httptools') else 'h11'))",
+  ].join('\n');
+  const answer = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', timeout: 30_000 });
+  return answer.status === 0 ? answer.stdout.trim() : 'asyncio + h11';
 }
 
 /**

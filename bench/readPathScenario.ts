@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessTokens } from '../src/tokens/accessTokens';
 import { postGraphQL } from './graphqlRequest';
+import { decimal, integer } from './format';
 import { failures, runLoad, type LoadResult } from './loadTest';
 import { combineRuns, median, type Measured } from './measured';
 import { processCpuMicros } from './processCpu';
@@ -261,10 +262,6 @@ export async function runReadPath(options: ReadPathOptions): Promise<ReadPathRes
   };
 }
 
-const decimal = (value: number, digits = 1): string =>
-  Number.isFinite(value) ? value.toFixed(digits) : '—';
-const rate = (value: number): string =>
-  Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—';
 const verdict = (met: boolean): string => (met ? 'met' : '**missed**');
 
 const LABELS: Readonly<Record<ReadPathKey, string>> = {
@@ -281,7 +278,7 @@ function labelOf(key: ReadPathKey, result: ReadPathResult): string {
 /** The read path as markdown: one row per server, then its targets. */
 export function renderReadPath(result: ReadPathResult, users: number): string {
   const row = (label: string, load: LoadResult, cpu?: Measured): string =>
-    `| ${label} | ${rate(load.perSecond)} | ${decimal(load.p50)} | ${decimal(load.p99)} | ${decimal(cpu?.serverCpuMs ?? NaN, 2)} | ${decimal(cpu?.dbCpuMs ?? NaN, 2)} | ${failures(load)} |`;
+    `| ${label} | ${integer(load.perSecond)} | ${decimal(load.p50, 1)} | ${decimal(load.p99, 1)} | ${decimal(cpu?.serverCpuMs ?? NaN)} | ${decimal(cpu?.dbCpuMs ?? NaN)} | ${failures(load)} |`;
   const rows = KEYS.map((key) => {
     const measured = result.servers[key];
     return measured
@@ -293,23 +290,23 @@ export function renderReadPath(result: ReadPathResult, users: number): string {
   const p99Ratio = result.duringLogins.p99 / idleP99;
   const apiOverPeer = median(result.apiOverPeer);
   const list = (ratios: readonly number[]): string =>
-    ratios.map((ratio) => decimal(ratio, 2)).join(', ');
+    ratios.map((ratio) => decimal(ratio)).join(', ');
   return [
     `| read path at ${users.toLocaleString('en-US')} users: \`{ me { id roles } }\`, ${result.users} users rotated per request, ${result.connections} connections | req/s | p50 ms | p99 ms | server CPU ms/req | DB CPU ms/req | failures |`,
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     row(
-      `API while ${LOGIN_CLIENTS} closed-loop clients log in (${decimal(result.loginsPerSecond)} logins/s)`,
+      `API while ${LOGIN_CLIENTS} closed-loop clients log in (${decimal(result.loginsPerSecond, 1)} logins/s)`,
       result.duringLogins,
     ),
     '',
     '| read-path target | ratio | measured | goal | |',
     '| --- | ---: | --- | --- | --- |',
     result.peerMissing === undefined
-      ? `| API ÷ FastAPI + motor peer, req/s | ${decimal(apiOverPeer, 2)} | rounds: ${list(result.apiOverPeer)} | ≥ 2.00 | ${verdict(apiOverPeer >= 2)} |`
+      ? `| API ÷ FastAPI + motor peer, req/s | ${decimal(apiOverPeer)} | rounds: ${list(result.apiOverPeer)} | ≥ 2.00 | ${verdict(apiOverPeer >= 2)} |`
       : `| API ÷ FastAPI + motor peer, req/s | — | peer ${result.peerMissing} | ≥ 2.00 | not measured |`,
-    `| API ÷ bare \`node:http\` ceiling, req/s | ${decimal(median(result.apiOverCeiling), 2)} | rounds: ${list(result.apiOverCeiling)} | (for information) | |`,
-    `| API read p99 while logging in ÷ idle | ${decimal(p99Ratio, 2)} | ${decimal(result.duringLogins.p99)} ms ÷ ${decimal(idleP99)} ms | ≤ 1.50 | ${verdict(p99Ratio <= 1.5)} |`,
+    `| API ÷ bare \`node:http\` ceiling, req/s | ${decimal(median(result.apiOverCeiling))} | rounds: ${list(result.apiOverCeiling)} | (for information) | |`,
+    `| API read p99 while logging in ÷ idle | ${decimal(p99Ratio)} | ${decimal(result.duringLogins.p99, 1)} ms ÷ ${decimal(idleP99, 1)} ms | ≤ 1.50 | ${verdict(p99Ratio <= 1.5)} |`,
     '',
     `Idle rows: medians of ${result.rounds} round${result.rounds === 1 ? '' : 's'} of ${result.seconds} s per server, the order rotating; ratios are taken within each round. All three servers read the same database.`,
   ].join('\n');

@@ -1,6 +1,7 @@
 import type { HashFloodResults } from './hashFloodScenario';
 import type { LoginResults } from './loginScenarios';
 import { median, type Measured } from './measured';
+import { decimal, integer } from './format';
 import type { PacedReadResult } from './pacedReads';
 import type { ReadResults } from './readScenarios';
 import type { SubscriptionResults } from './subscriptionScenario';
@@ -49,10 +50,6 @@ interface Target {
   readonly atLeast: boolean;
 }
 
-const integer = (value: number): string =>
-  Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—';
-const decimal = (value: number, digits = 2): string =>
-  Number.isFinite(value) ? value.toFixed(digits) : '—';
 const megabytes = (bytes: number): string =>
   Number.isFinite(bytes) ? `${Math.round(bytes / (1024 * 1024))}` : '—';
 const list = (ratios: readonly number[]): string =>

@@ -161,20 +161,24 @@ async function main(): Promise<void> {
         ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE }
         : {}),
     };
+    /** Starts `entry` on a free port with the bench's environment unless `options.env` is given. */
     const start = async (
       name: string,
       entry: string,
-      extra: string[] = [],
-      extraNodeFlags: string[] = [],
+      options: {
+        readonly args?: string[];
+        readonly nodeFlags?: string[];
+        readonly env?: Record<string, string>;
+      } = {},
     ) => {
       const port = await freePort();
       const server = await startServerProcess({
         name,
         entry,
-        args: extra,
-        env: { ...env, PORT: String(port) },
+        args: options.args ?? [],
+        env: { ...(options.env ?? env), PORT: String(port) },
         port,
-        nodeFlags: [...nodeFlags, ...extraNodeFlags],
+        nodeFlags: [...nodeFlags, ...(options.nodeFlags ?? [])],
       });
       servers.push(server);
       return server;
@@ -188,7 +192,7 @@ async function main(): Promise<void> {
     if (!args.scaleOnly) {
       log('starting the API from dist/');
       // --expose-gc lets scenario 7 count live memory per socket; nothing else calls gc().
-      const api = await start('api', 'dist/bin/server.js', [], ['--expose-gc']);
+      const api = await start('api', 'dist/bin/server.js', { nodeFlags: ['--expose-gc'] });
       const graphqlUrl = `${api.url}/graphql`;
       const credentials = {
         email: 'bench@example.com',
@@ -206,10 +210,9 @@ async function main(): Promise<void> {
       await graphQLData(graphqlUrl, REGISTER, { input: loginCredentials });
 
       log('starting the baselines');
-      const unguarded = await start('unguarded', 'dist-bench/bench/unguardedServer.js', [
-        register.user.id,
-        sessionIdOf(register.accessToken),
-      ]);
+      const unguarded = await start('unguarded', 'dist-bench/bench/unguardedServer.js', {
+        args: [register.user.id, sessionIdOf(register.accessToken)],
+      });
       const ceiling = await start('ceiling', 'dist-bench/bench/ceilingServer.js');
       const noPrecheck = await start('noPrecheck', 'dist-bench/bench/noPrecheckServer.js');
       const bearer = { authorization: `Bearer ${register.accessToken}` };
@@ -293,25 +296,11 @@ async function main(): Promise<void> {
       scaleUri.pathname = '/scale';
       const scaleEnv = { ...env, MONGODB_URI: scaleUri.toString(), BCRYPT_COST: '10' };
       log('starting the API for the scale scenario');
-      const scalePort = await freePort();
-      const scaleApi = await startServerProcess({
-        name: 'api-scale',
-        entry: 'dist/bin/server.js',
-        env: { ...scaleEnv, PORT: String(scalePort) },
-        port: scalePort,
-        nodeFlags,
-      });
-      servers.push(scaleApi);
+      const scaleApi = await start('api-scale', 'dist/bin/server.js', { env: scaleEnv });
       // The read path's yardsticks, on the same database as this API.
-      const ceilingPort = await freePort();
-      const scaleCeiling = await startServerProcess({
-        name: 'ceiling-scale',
-        entry: 'dist-bench/bench/ceilingServer.js',
-        env: { ...scaleEnv, PORT: String(ceilingPort) },
-        port: ceilingPort,
-        nodeFlags,
+      const scaleCeiling = await start('ceiling-scale', 'dist-bench/bench/ceilingServer.js', {
+        env: scaleEnv,
       });
-      servers.push(scaleCeiling);
       const peerMissing = peerUnavailable();
       let peer: PeerProcess | undefined;
       if (peerMissing) {

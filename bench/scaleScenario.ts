@@ -4,6 +4,7 @@ import { Types } from 'mongoose';
 import type { Database } from '../src/db/database';
 import type { AccessTokens } from '../src/tokens/accessTokens';
 import { postGraphQL } from './graphqlRequest';
+import { decimal } from './format';
 import {
   renderReadPath,
   runReadPath,
@@ -319,8 +320,7 @@ export async function runScaleScenario(options: ScaleOptions): Promise<ScaleResu
   };
 }
 
-const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(1) : '—');
-const ratio = (value: number): string => (Number.isFinite(value) ? value.toFixed(2) : '—');
+const ms = (value: number): string => decimal(value, 1);
 
 /** The scale scenario as markdown, for bench/RESULTS.md. */
 export function renderScale(results: ScaleResults): string {
@@ -338,12 +338,12 @@ export function renderScale(results: ScaleResults): string {
       (op) => last.operations[op].p50 / first.operations[op].p50,
     );
     lines.push(
-      `| ${last.users.toLocaleString('en-US')} ÷ ${first.users.toLocaleString('en-US')} (p50; p99) | | ${SCALE_OPERATIONS.map((op, i) => `${ratio(p50Ratios[i] as number)}; ${ratio(last.operations[op].p99 / first.operations[op].p99)}`).join(' | ')} |`,
+      `| ${last.users.toLocaleString('en-US')} ÷ ${first.users.toLocaleString('en-US')} (p50; p99) | | ${SCALE_OPERATIONS.map((op, i) => `${decimal(p50Ratios[i] as number)}; ${decimal(last.operations[op].p99 / first.operations[op].p99)}`).join(' | ')} |`,
     );
     const worst = Math.max(...p50Ratios);
     lines.push(
       '',
-      `Target: every operation's p50 at ${last.users.toLocaleString('en-US')} users within 1.5× its figure at ${first.users.toLocaleString('en-US')}: worst ratio ${ratio(worst)}, **${worst <= 1.5 ? 'met' : 'missed'}**.`,
+      `Target: every operation's p50 at ${last.users.toLocaleString('en-US')} users within 1.5× its figure at ${first.users.toLocaleString('en-US')}: worst ratio ${decimal(worst)}, **${worst <= 1.5 ? 'met' : 'missed'}**.`,
     );
   }
   lines.push(

@@ -134,44 +134,18 @@ describe('boundedLogStream', () => {
     }
   });
 
-  it('says how many lines it dropped once the output is read again', () => {
-    let drain: (() => void) | undefined;
-    const written: string[] = [];
-    let pending = 0;
-    const out = {
-      get writableLength() {
-        return pending;
-      },
-      write(chunk: string) {
-        written.push(chunk);
-        pending += chunk.length;
-        return false;
-      },
-      once(_event: 'drain', listener: () => void) {
-        drain = listener;
-      },
-    };
-    const stream = boundedLogStream(out, 100);
-    stream.write('a'.repeat(60));
-    stream.write('b'.repeat(60));
-    stream.write('c'.repeat(60));
-    expect(written).toEqual(['a'.repeat(60)]);
-    pending = 0;
-    drain?.();
-    expect(JSON.parse(written[1]!)).toMatchObject({ level: 40, dropped: 2 });
-    pending = 0;
-    stream.write('d');
-    stream.flush();
-    expect(written[2]).toBe('d');
-  });
-
-  /** An output that records each write and never drains, as a pipe nobody reads. */
+  /**
+   * An output that records each write and never drains by itself, as a pipe nobody reads;
+   * `readAll()` empties it and tells the stream, as a reader catching up would.
+   */
   function recordingOutput(): {
     out: NonNullable<Parameters<typeof boundedLogStream>[0]>;
     writes: string[];
+    readAll: () => void;
   } {
     const writes: string[] = [];
     let held = 0;
+    let drain: (() => void) | undefined;
     return {
       writes,
       out: {
@@ -183,10 +157,33 @@ describe('boundedLogStream', () => {
           held += chunk.length;
           return false;
         },
-        once: () => undefined,
+        once(_event: 'drain', listener: () => void) {
+          drain = listener;
+        },
+      },
+      readAll() {
+        held = 0;
+        const listener = drain;
+        drain = undefined;
+        listener?.();
       },
     };
   }
+
+  it('says how many lines it dropped once the output is read again', () => {
+    const { out, writes: written, readAll } = recordingOutput();
+    const stream = boundedLogStream(out, 100);
+    stream.write('a'.repeat(60));
+    stream.write('b'.repeat(60));
+    stream.write('c'.repeat(60));
+    expect(written).toEqual(['a'.repeat(60)]);
+    readAll();
+    expect(JSON.parse(written[1]!)).toMatchObject({ level: 40, dropped: 2 });
+    readAll();
+    stream.write('d');
+    stream.flush();
+    expect(written[2]).toBe('d');
+  });
 
   const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
